@@ -1,1 +1,11 @@
-export {};
+export * from './image-error.js';
+export * from './image-kinds.js';
+export * from './magic.js';
+export * from './message-values.js';
+export * from './payload.js';
+export * from './read-image.js';
+export * from './write-image.js';
+export { messageType, schemaRoot } from './schema/index.js';
+export * from './crit-json/python-json.js';
+export * from './crit-json/to-crit-json.js';
+export * from './crit-json/from-crit-json.js';

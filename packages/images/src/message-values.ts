@@ -1,0 +1,93 @@
+/**
+ * Messages as this package hands them out: plain objects keyed by CRIU's field names, holding
+ * only the fields present on the wire (an empty repeated field counts as absent, as in crit).
+ * 64-bit integers are `bigint`, smaller ones and enums are `number`, bytes are `Uint8Array`.
+ */
+import protobuf from 'protobufjs';
+
+export type MessageValue = { [field: string]: FieldValue };
+export type ScalarValue = number | bigint | boolean | string | Uint8Array;
+export type FieldValue = ScalarValue | MessageValue | ScalarValue[] | MessageValue[];
+
+const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+const UNSIGNED_LONG_TYPES = new Set(['uint64', 'fixed64']);
+
+interface LongLike {
+  low: number;
+  high: number;
+}
+
+function longToBigint(value: LongLike | number, unsigned: boolean): bigint {
+  if (typeof value === 'number') return BigInt(value);
+  const bits = (BigInt(value.high >>> 0) << 32n) | BigInt(value.low >>> 0);
+  return unsigned ? bits : BigInt.asIntN(64, bits);
+}
+
+/** protobufjs's writer takes any { low, high } pair for a 64-bit value. */
+function bigintToLong(value: bigint | number | string, unsigned: boolean): LongLike & { unsigned: boolean } {
+  const bits = BigInt.asUintN(64, BigInt(value));
+  return { low: Number(bits & 0xffffffffn) | 0, high: Number(bits >> 32n) | 0, unsigned };
+}
+
+/** A decoded protobufjs message as a plain value (see the module comment). */
+export function toMessageValue(type: protobuf.Type, wire: protobuf.Message | Record<string, unknown>): MessageValue {
+  const out: MessageValue = {};
+  const source = wire as Record<string, unknown>;
+  for (const field of fieldsInWireOrder(type)) {
+    if (!Object.prototype.hasOwnProperty.call(source, field.name)) continue;
+    const value = source[field.name];
+    if (value === null || value === undefined) continue;
+    if (field.repeated) {
+      const list = value as unknown[];
+      if (list.length === 0) continue;
+      out[field.name] = list.map((item) => scalarOrMessageToValue(field, item)) as ScalarValue[] | MessageValue[];
+    } else {
+      out[field.name] = scalarOrMessageToValue(field, value);
+    }
+  }
+  return out;
+}
+
+function scalarOrMessageToValue(field: protobuf.Field, value: unknown): ScalarValue | MessageValue {
+  if (field.resolvedType instanceof protobuf.Type) return toMessageValue(field.resolvedType, value as protobuf.Message);
+  if (LONG_TYPES.has(field.type)) return longToBigint(value as LongLike, UNSIGNED_LONG_TYPES.has(field.type));
+  return value as ScalarValue;
+}
+
+/** A plain value (see the module comment) as an object protobufjs can encode. */
+export function toWireObject(type: protobuf.Type, value: MessageValue): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of fieldsInWireOrder(type)) {
+    const item = value[field.name];
+    if (item === undefined || item === null) continue;
+    if (field.repeated) {
+      out[field.name] = (item as unknown[]).map((element) => valueToWire(field, element));
+    } else {
+      out[field.name] = valueToWire(field, item);
+    }
+  }
+  return out;
+}
+
+function valueToWire(field: protobuf.Field, value: unknown): unknown {
+  if (field.resolvedType instanceof protobuf.Type) return toWireObject(field.resolvedType, value as MessageValue);
+  if (LONG_TYPES.has(field.type)) return bigintToLong(value as bigint, UNSIGNED_LONG_TYPES.has(field.type));
+  return value;
+}
+
+const ORDERED_FIELDS = new WeakMap<protobuf.Type, protobuf.Field[]>();
+
+/** A message's fields by field number: the order both protobuf-c and crit write them in. */
+export function fieldsInWireOrder(type: protobuf.Type): protobuf.Field[] {
+  let fields = ORDERED_FIELDS.get(type);
+  if (!fields) {
+    fields = [...type.fieldsArray].sort((a, b) => a.id - b.id);
+    ORDERED_FIELDS.set(type, fields);
+  }
+  return fields;
+}
+
+/** True for protobuf's 64-bit integer types, which this package represents as bigint. */
+export function isLongType(type: string): boolean {
+  return LONG_TYPES.has(type);
+}

@@ -1,0 +1,50 @@
+import { message, repeated, required, type SchemaFile } from './define.js';
+
+/** RISC-V 64 thread state (CRIU `core-riscv64.proto`): integer registers and the D extension. */
+export const coreRiscv64Schema: SchemaFile = {
+  // the order of the kernel's struct user_regs_struct
+  user_riscv64_regs_entry: message({
+    pc: required(1, 'uint64'),
+    ra: required(2, 'uint64'),
+    sp: required(3, 'uint64'),
+    gp: required(4, 'uint64'),
+    tp: required(5, 'uint64'),
+    t0: required(6, 'uint64'),
+    t1: required(7, 'uint64'),
+    t2: required(8, 'uint64'),
+    s0: required(9, 'uint64'),
+    s1: required(10, 'uint64'),
+    a0: required(11, 'uint64'),
+    a1: required(12, 'uint64'),
+    a2: required(13, 'uint64'),
+    a3: required(14, 'uint64'),
+    a4: required(15, 'uint64'),
+    a5: required(16, 'uint64'),
+    a6: required(17, 'uint64'),
+    a7: required(18, 'uint64'),
+    s2: required(19, 'uint64'),
+    s3: required(20, 'uint64'),
+    s4: required(21, 'uint64'),
+    s5: required(22, 'uint64'),
+    s6: required(23, 'uint64'),
+    s7: required(24, 'uint64'),
+    s8: required(25, 'uint64'),
+    s9: required(26, 'uint64'),
+    s10: required(27, 'uint64'),
+    s11: required(28, 'uint64'),
+    t3: required(29, 'uint64'),
+    t4: required(30, 'uint64'),
+    t5: required(31, 'uint64'),
+    t6: required(32, 'uint64'),
+  }),
+  user_riscv64_d_ext_entry: message({
+    f: repeated(1, 'uint64'),
+    fcsr: required(2, 'uint32'),
+  }),
+  thread_info_riscv64: message({
+    clear_tid_addr: required(1, 'uint64', { hex: true }),
+    tls: required(2, 'uint64'),
+    gpregs: required(3, 'user_riscv64_regs_entry', { hex: true }),
+    fpsimd: required(4, 'user_riscv64_d_ext_entry'),
+  }),
+};
