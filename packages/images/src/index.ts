@@ -9,3 +9,5 @@ export { messageType, schemaRoot } from './schema/index.js';
 export * from './crit-json/python-json.js';
 export * from './crit-json/to-crit-json.js';
 export * from './crit-json/from-crit-json.js';
+export * from './images-dir.js';
+export * from './pagemap.js';

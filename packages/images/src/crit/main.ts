@@ -1,0 +1,141 @@
+/**
+ * crit-ts: CRIU's image tool, with crit's commands, options and output.
+ *   decode [-i IN] [-o OUT] [--pretty]   image to JSON
+ *   encode [-i IN] [-o OUT]              JSON to image
+ *   info IN                              magic and entry count
+ *   show IN [--nopl]                     decode --pretty to stdout
+ *   x DIR ps|fds|mems|rss                explore an images directory
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { formatJson, parseJson } from '../crit-json/python-json.js';
+import { imageFromCritJson } from '../crit-json/from-crit-json.js';
+import { imageToCritJson } from '../crit-json/to-crit-json.js';
+import { ImageFault } from '../image-error.js';
+import { ImagesDir } from '../images-dir.js';
+import { openEntries } from '../read-image.js';
+import { decodeImage } from '../read-image.js';
+import { encodeImageOrThrow } from '../write-image.js';
+import { explore, type Explorer } from './explore.js';
+
+const USAGE = `usage: crit-ts [-h] [--version] {decode,encode,info,x,show} ...
+
+CRiu Image Tool (TypeScript)
+
+  decode [-i IN] [-o OUT] [--pretty]   convert criu image from binary type to json
+  encode [-i IN] [-o OUT]              convert criu image from json type to binary
+  info IN                              show info about image
+  x DIR {ps,fds,mems,rss}              explore image dir
+  show IN [--nopl]                     convert criu image from binary to human-readable json
+`;
+
+interface Options {
+  in?: string;
+  out?: string;
+  pretty: boolean;
+  nopl: boolean;
+  positional: string[];
+}
+
+export class UsageError extends Error {}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = { pretty: false, nopl: false, positional: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = () => {
+      const [, inline] = arg.split(/=(.*)/s);
+      if (inline !== undefined) return inline;
+      if (i + 1 >= args.length) throw new UsageError(`argument ${arg}: expected one argument`);
+      return args[++i];
+    };
+    if (arg === '-i' || arg === '--in' || arg.startsWith('--in=')) options.in = value();
+    else if (arg === '-o' || arg === '--out' || arg.startsWith('--out=')) options.out = value();
+    else if (arg === '--pretty') options.pretty = true;
+    else if (arg === '--nopl') options.nopl = true;
+    else if (arg.startsWith('-') && arg !== '-') throw new UsageError(`unrecognized arguments: ${arg}`);
+    else options.positional.push(arg);
+  }
+  return options;
+}
+
+function input(path: string | undefined): Buffer {
+  return readFileSync(path ?? 0);
+}
+
+function output(path: string | undefined, data: string | Uint8Array, stdoutNewline: boolean): void {
+  if (path) writeFileSync(path, data);
+  else process.stdout.write(stdoutNewline ? `${data as string}\n` : data);
+}
+
+function decode(options: Options, pretty: boolean, file: string): void {
+  const decoded = decodeImage(input(options.in), file);
+  if (isLeft(decoded)) throw new ImageFault(decoded.left);
+  const json = imageToCritJson(decoded.right, { pretty, noPayload: options.nopl });
+  output(options.out, formatJson(json, pretty ? 4 : undefined), true);
+}
+
+/** Runs one crit-ts command line; returns the exit code. */
+export function runCrit(args: string[]): number {
+  try {
+    const [command, ...rest] = args;
+    if (command === '--version') {
+      process.stdout.write('crit-ts 0.1.0\n');
+      return 0;
+    }
+    if (!command || command === '-h' || command === '--help') {
+      process.stdout.write(USAGE);
+      return command ? 0 : 1;
+    }
+    const options = parseOptions(rest);
+    switch (command) {
+      case 'decode':
+        decode(options, options.pretty, options.in ?? '<stdin>');
+        return 0;
+      case 'show': {
+        const [file] = requirePositional(options, 1, 'show IN');
+        decode({ ...options, in: file, out: undefined }, true, file);
+        return 0;
+      }
+      case 'encode': {
+        const file = options.in ?? '<stdin>';
+        const image = imageFromCritJson(parseJson(input(options.in).toString('utf8')), file);
+        output(options.out, encodeImageOrThrow(image, options.out ?? '<stdout>'), false);
+        return 0;
+      }
+      case 'info': {
+        const [file] = requirePositional(options, 1, 'info IN');
+        const { magic, entries } = openEntries(readFileSync(file), file);
+        let count = 0;
+        for (const entry of entries) if (!(magic === 'PAGEMAP' && entry.type === 'pagemap_head')) count++;
+        process.stdout.write(formatJson({ magic, count }, 4) + '\n');
+        return 0;
+      }
+      case 'x': {
+        const [dir, what] = requirePositional(options, 2, 'x DIR {ps,fds,mems,rss}');
+        if (!['ps', 'fds', 'mems', 'rss'].includes(what)) {
+          throw new UsageError(`argument what: invalid choice: '${what}' (choose from 'ps', 'fds', 'mems', 'rss')`);
+        }
+        const opened = ImagesDir.open(dir);
+        if (isLeft(opened)) throw new ImageFault(opened.left);
+        const lines = explore(opened.right, what as Explorer);
+        process.stdout.write(lines.map((line) => line + '\n').join(''));
+        return 0;
+      }
+      default:
+        throw new UsageError(`argument command: invalid choice: '${command}' (choose from 'decode', 'encode', 'info', 'x', 'show')`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${USAGE}crit-ts: error: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`crit-ts: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+function requirePositional(options: Options, count: number, usage: string): string[] {
+  if (options.positional.length !== count) throw new UsageError(`usage: crit-ts ${usage}`);
+  return options.positional;
+}
