@@ -51,6 +51,8 @@ export function toMessageValue(type: protobuf.Type, wire: protobuf.Message | Rec
 function scalarOrMessageToValue(field: protobuf.Field, value: unknown): ScalarValue | MessageValue {
   if (field.resolvedType instanceof protobuf.Type) return toMessageValue(field.resolvedType, value as protobuf.Message);
   if (LONG_TYPES.has(field.type)) return longToBigint(value as LongLike, UNSIGNED_LONG_TYPES.has(field.type));
+  // protobufjs hands out Node Buffers; a plain view keeps values comparable and portable
+  if (value instanceof Uint8Array && value.constructor !== Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.length);
   return value as ScalarValue;
 }
 

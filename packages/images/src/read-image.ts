@@ -64,7 +64,12 @@ function* readEntries(cursor: ByteCursor, kind: ImageKind): Generator<ImageEntry
       // Without chunks the rest of the file is the ghost file's contents.
       if (message.chunks) yield { message, type: typeName };
       else {
-        yield { message, type: typeName, payload: cursor.take(cursor.remaining, 'ghost file contents') };
+        const contents = cursor.take(cursor.remaining, 'ghost file contents');
+        // the whole rest of the file is the contents: only the announced size can tell it is cut short
+        if (message.size !== undefined && BigInt(message.size as bigint) !== BigInt(contents.length)) {
+          cursor.fail('truncated', `ghost file contents are ${contents.length} bytes, the entry announces ${message.size}`);
+        }
+        yield { message, type: typeName, payload: contents };
         return;
       }
     } else if (kind.ghost) {

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** The built bin, as users run it. */
+const BIN = resolve(__dirname, '../dist/crit/bin.js');
+const CORPUS = resolve(__dirname, '../../../../shared/criu-images');
+const DIRS = readdirSync(CORPUS, { withFileTypes: true })
+  .filter((dir) => dir.isDirectory() && dir.name !== 'src')
+  .map((dir) => dir.name);
+
+function critTs(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'buffer' });
+}
+
+describe('crit-ts', () => {
+  const work = mkdtempSync(join(tmpdir(), 'crit-ts-cli-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('the bin is built', () => {
+    expect(existsSync(BIN)).toBe(true);
+  });
+
+  const explorations = DIRS.flatMap((dir) => ['ps', 'fds', 'mems', 'rss'].map((what) => [dir, what]));
+  it.each(explorations)('x %s %s prints what crit x printed', (dir, what) => {
+    const run = critTs('x', join(CORPUS, dir), what);
+    expect(run.status).toBe(0);
+    expect(run.stdout.toString()).toBe(readFileSync(join(CORPUS, dir, `crit-x-${what}.txt`), 'utf8'));
+  });
+
+  it('decode -i IN -o OUT --pretty, then encode -i -o, gives back every image', () => {
+    const dir = 'files';
+    for (const name of readdirSync(join(CORPUS, dir)).filter((n) => existsSync(join(CORPUS, dir, `${n}.json`)))) {
+      const json = join(work, `${dir}-${name}.json`);
+      const img = join(work, `${dir}-${name}`);
+      expect(critTs('decode', '-i', join(CORPUS, dir, name), '-o', json, '--pretty').status).toBe(0);
+      // written to a file, crit's JSON has no trailing newline
+      expect(readFileSync(json, 'utf8') + '\n').toBe(readFileSync(join(CORPUS, dir, `${name}.json`), 'utf8'));
+      expect(critTs('encode', '-i', json, '-o', img).status).toBe(0);
+      expect(readFileSync(img).equals(readFileSync(join(CORPUS, dir, name)))).toBe(true);
+    }
+  });
+
+  it('info counts the entries, without the pagemap head', () => {
+    const pagemap = critTs('info', join(CORPUS, 'counter', 'pagemap-11199.img'));
+    const entries = JSON.parse(readFileSync(join(CORPUS, 'counter', 'pagemap-11199.img.json'), 'utf8')).entries.length;
+    expect(pagemap.stdout.toString()).toBe(`{\n    "magic": "PAGEMAP",\n    "count": ${entries - 1}\n}\n`);
+    const fdinfo = critTs('info', join(CORPUS, 'files', 'fdinfo-2.img'));
+    expect(JSON.parse(fdinfo.stdout.toString())).toEqual({ magic: 'FDINFO', count: 8 });
+  });
+
+  it('show --nopl replaces payloads by their size', () => {
+    const run = critTs('show', join(CORPUS, 'files', 'pipes-data.img'), '--nopl');
+    expect(run.status).toBe(0);
+    expect(run.stdout.toString()).toContain('"extra": "... <11B>"');
+  });
+
+  it('a raw pages image is refused with one clear line', () => {
+    const run = critTs('decode', '-i', join(CORPUS, 'threads', 'pages-1.img'));
+    expect(run.status).toBe(1);
+    expect(run.stderr.toString()).toMatch(/^crit-ts: threads\/pages-1\.img|^crit-ts: .*pages-1\.img: at offset 0: unknown magic 0x0 /);
+    expect(run.stderr.toString().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an unknown command is a usage error', () => {
+    const run = critTs('frobnicate');
+    expect(run.status).toBe(2);
+    expect(run.stderr.toString()).toContain("invalid choice: 'frobnicate'");
+  });
+});
