@@ -1,3 +1,4 @@
+import protobuf from 'protobufjs';
 import { imageError, ImageFault, type ImageErrorKind } from './image-error.js';
 
 /** A read position in one image file, which turns every short read into an ImageFault. */
@@ -12,6 +13,14 @@ export class ByteCursor {
     offset = 0,
   ) {
     this.offset = offset;
+  }
+
+  private reader: protobuf.Reader | undefined;
+
+  /** A protobufjs reader over the same bytes, for decoding messages in place. */
+  protobufReader(): protobuf.Reader {
+    this.reader ??= protobuf.Reader.create(this.bytes);
+    return this.reader;
   }
 
   get remaining(): number {

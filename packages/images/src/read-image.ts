@@ -87,10 +87,14 @@ function* readEntries(cursor: ByteCursor, kind: ImageKind): Generator<ImageEntry
 export function readMessage(cursor: ByteCursor, typeName: string): MessageValue {
   const start = cursor.offset;
   const size = cursor.u32('an entry size');
-  const body = cursor.take(size, `an entry of ${typeName}`);
+  if (size > cursor.remaining) cursor.take(size, `an entry of ${typeName}`); // fails: truncated
   const type = messageType(typeName);
+  // one protobufjs reader per image, pointed at each entry in turn, spares an allocation per entry
+  const reader = cursor.protobufReader();
+  reader.pos = cursor.offset;
+  cursor.offset += size;
   try {
-    return toMessageValue(type, type.decode(body));
+    return toMessageValue(type, type.decode(reader, size));
   } catch (error) {
     return cursor.fail('corrupt', `not a valid ${typeName}: ${(error as Error).message}`, start);
   }

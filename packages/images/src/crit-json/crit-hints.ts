@@ -129,7 +129,23 @@ export const VALUE_TABLES: Readonly<Record<string, Readonly<Record<string, Reado
 };
 
 /** "NAME | NAME", with bits no name covers appended in hex; "" for zero. */
-export function flagsToText(value: bigint, table: FlagTable): string {
+export function flagsToText(value: number | bigint, table: FlagTable): string {
+  // flags fields are 32-bit: plain numbers keep this off BigInt, which matters per entry
+  if (typeof value === 'bigint') {
+    if (value > 0xffffffffn || value < 0n) return bigFlagsToText(value, table);
+    value = Number(value);
+  }
+  let text = '';
+  let rest = value >>> 0;
+  for (const [name, bit] of table) {
+    if (value & bit) text = text === '' ? name : text + ' | ' + name;
+    rest = (rest & ~bit) >>> 0;
+  }
+  if (rest) text = text === '' ? '0x' + rest.toString(16) : text + ' | 0x' + rest.toString(16);
+  return text;
+}
+
+function bigFlagsToText(value: bigint, table: FlagTable): string {
   const names: string[] = [];
   let rest = value;
   for (const [name, bit] of table) {

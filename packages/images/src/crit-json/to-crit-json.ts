@@ -61,7 +61,7 @@ function fieldToCritJson(format: FieldFormat, value: FieldValue, pretty: boolean
     case 'float':
       return value as JsonValue;
     default:
-      return pretty ? prettyInteger(format, value as number | bigint, hex) : (value as number | bigint);
+      return pretty ? prettyInteger(format, value as number | bigint, hex) : jsonInteger(value as number | bigint);
   }
 }
 
@@ -70,11 +70,20 @@ function prettyInteger(format: FieldFormat, value: number | bigint, hex: boolean
   if (format.dev) return formatDev(BigInt(value), format.odev);
   if (format.flags) {
     const table = FLAG_TABLES[format.flags];
-    return table ? flagsToText(BigInt(value), table) : '0x' + value.toString(16);
+    return table ? flagsToText(value, table) : '0x' + value.toString(16);
   }
-  if (format.dict) return VALUE_TABLES[format.dict]?.[format.name]?.get(Number(value)) ?? value;
+  if (format.dict) return VALUE_TABLES[format.dict]?.[format.name]?.get(Number(value)) ?? jsonInteger(value);
+  return jsonInteger(value);
+}
+
+/** A number where it is exact, so most documents need no bigint handling when written. */
+function jsonInteger(value: number | bigint): number | bigint {
+  if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
   return value;
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function payloadToCritJson(payload: Payload, noPayload: boolean): JsonValue {
   if (noPayload) return `... <${humanSize(payloadSize(payload))}>`;
