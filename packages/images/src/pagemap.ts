@@ -8,7 +8,7 @@ export const PAGE_SIZE = 4096;
 
 /** pagemap_entry flags. */
 export const PE_PARENT = 1 << 0; // the pages are in the parent (pre-dump) images
-export const PE_LAZY = 1 << 1; // the pages are served lazily, not in any file
+export const PE_LAZY = 1 << 1; // the pages may be served lazily (by a page server)
 export const PE_PRESENT = 1 << 2; // the pages are in this images' pages file
 
 export interface PageRange {
@@ -27,7 +27,8 @@ export function pageRanges(entries: Iterable<MessageValue>): PageRange[] {
     const nrPages = Number(entry.nr_pages ?? entry.compat_nr_pages ?? 0);
     // Images from before the flags field existed hold every range in the pages file.
     const flags = entry.flags === undefined ? PE_PRESENT : Number(entry.flags);
-    const inFile = (flags & PE_PRESENT) !== 0 && (flags & (PE_PARENT | PE_LAZY)) === 0;
+    // PE_LAZY only says the range may be served lazily: CRIU still writes it when PE_PRESENT is set
+    const inFile = (flags & PE_PRESENT) !== 0 && (flags & PE_PARENT) === 0;
     ranges.push({ vaddr: BigInt(entry.vaddr as bigint), nrPages, flags, pagesOffset: inFile ? offset : undefined });
     if (inFile) offset += nrPages * PAGE_SIZE;
   }

@@ -49,7 +49,7 @@ function withPythonSeparators(text: string): string {
     } else if (c === 0x22) inString = true;
     else if (c === 0x2c || c === 0x3a) out[o++] = 0x20;
   }
-  return out.latin1Slice(0, o);
+  return out.toString('latin1', 0, o);
 }
 
 /** Parses JSON text; integers outside the safe range come back as bigint. */
