@@ -1,1 +1,2 @@
-export {};
+export * from './aarch64/index.js';
+export * from './arm/index.js';
