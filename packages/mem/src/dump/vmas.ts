@@ -1,0 +1,159 @@
+import type { MessageValue } from '@criu-ts/images';
+import { readFileSync } from 'node:fs';
+import { refuse } from './fault.js';
+
+/** CRIU's VMA_* status bits. */
+export const VMA = {
+  AREA_REGULAR: 1 << 0,
+  AREA_STACK: 1 << 1,
+  AREA_VSYSCALL: 1 << 2,
+  AREA_VDSO: 1 << 3,
+  AREA_HEAP: 1 << 5,
+  FILE_PRIVATE: 1 << 6,
+  FILE_SHARED: 1 << 7,
+  ANON_SHARED: 1 << 8,
+  ANON_PRIVATE: 1 << 9,
+  AREA_VVAR: 1 << 12,
+} as const;
+
+export const MAP = { SHARED: 0x1, PRIVATE: 0x2, ANONYMOUS: 0x20, GROWSDOWN: 0x100, LOCKED: 0x2000, NORESERVE: 0x4000, HUGETLB: 0x40000 } as const;
+const PROT = { READ: 1, WRITE: 2, EXEC: 4 } as const;
+const O_RDONLY = 0;
+const O_RDWR = 2;
+const PAGE_SIZE = 4096n;
+
+/** madvise numbers whose VmFlags CRIU records as bits of vma_entry.madv. */
+const MADV_BY_VMFLAG: Readonly<Record<string, number>> = { sr: 2, rr: 1, dc: 10, dd: 16, mg: 12, hg: 14, nh: 15, wf: 18 };
+const MAP_BY_VMFLAG: Readonly<Record<string, number>> = { gd: MAP.GROWSDOWN, lo: MAP.LOCKED, nr: MAP.NORESERVE, ht: MAP.HUGETLB };
+
+/** The REG ids of the files a task maps (files.img is kept by @criu-ts/files; the cli joins the two). */
+export interface MappedFiles {
+  /** The id of the file behind a /proc link (`/proc/PID/map_files/START-END`), named `name`. */
+  mapped(pid: number, link: string, name: string): number;
+}
+
+/** One VMA as it goes into mm-PID.img, with what the pages dump needs to know about it. */
+export interface Vma {
+  readonly entry: MessageValue;
+  readonly start: bigint;
+  readonly end: bigint;
+  /** Private memory whose pages belong in the pages image (vdso, vvar, vsyscall and shared mappings excluded). */
+  readonly dumpPages: boolean;
+  /** A private file mapping: only its anonymous (copied-on-write) pages are dumped. */
+  readonly privateFile: boolean;
+  /** CRIU's PE_LAZY rule: private anonymous memory that is not locked. */
+  readonly lazy: boolean;
+}
+
+interface SmapsArea {
+  start: bigint;
+  end: bigint;
+  perms: string;
+  offset: bigint;
+  inode: number;
+  path: string;
+  vmflags: string[];
+}
+
+/**
+ * Every VMA of task `pid` from /proc/PID/smaps, in CRIU's vma_entry form: prot, MAP_* flags (with
+ * MAP_GROWSDOWN, MAP_LOCKED... from VmFlags), madvise bits, CRIU's status bits, and for file mappings
+ * the file's id in files.img and the open mode. `[vvar_vclock]` is folded into the `[vvar]` before it,
+ * and a stack VMA gets back the guard page /proc hides, both as CRIU 4.2 writes them. MAP_SHARED
+ * anonymous memory, memfd and SysV shm mappings, deleted files and device mappings are refused.
+ * `ignore` names mappings that are not the task's own (the dumper's scratch pages).
+ */
+export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: readonly { start: bigint; end: bigint }[] } = {}): Vma[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch (e) {
+    return refuse('vmas', pid, `cannot read /proc/${pid}/smaps: ${(e as Error).message}`);
+  }
+  const out: Vma[] = [];
+  let prevEnd = 0n;
+  for (const area of parseSmaps(text)) {
+    const where = `${area.start.toString(16)}-${area.end.toString(16)} ${area.perms} ${area.path || '(anonymous)'}`;
+    const shared = area.perms[3] === 's';
+    let prot = 0;
+    if (area.perms[0] === 'r') prot |= PROT.READ;
+    if (area.perms[1] === 'w') prot |= PROT.WRITE;
+    if (area.perms[2] === 'x') prot |= PROT.EXEC;
+    let flags = shared ? MAP.SHARED : MAP.PRIVATE;
+    let madv = 0n;
+    for (const f of area.vmflags) {
+      if (MAP_BY_VMFLAG[f]) flags |= MAP_BY_VMFLAG[f];
+      if (MADV_BY_VMFLAG[f] !== undefined) madv |= 1n << BigInt(MADV_BY_VMFLAG[f]);
+      if (f === 'ss') refuse('vmas', pid, `task ${pid} has a shadow stack VMA ${where}: not supported yet`);
+    }
+    if (area.path === '[uprobes]') continue;
+    // The dumper's own scratch mapping inside the task (MAP_SHARED, so it never merges with a neighbour).
+    if (opts.ignore?.some((r) => r.start === area.start && r.end === area.end)) continue;
+
+    let status: number;
+    let shmid = 0n;
+    let fdflags: number | undefined;
+    let start = area.start;
+    const path = area.path;
+    const anonymous = path === '' || (path.startsWith('[') && !path.startsWith('[anon_shmem:'));
+    if (path === '[vsyscall]') {
+      status = VMA.AREA_VSYSCALL | VMA.ANON_PRIVATE;
+    } else if (path === '[vdso]') {
+      status = VMA.AREA_REGULAR | VMA.AREA_VDSO | VMA.ANON_PRIVATE;
+    } else if (path === '[vvar]' || path === '[vvar_vclock]') {
+      status = VMA.AREA_REGULAR | VMA.AREA_VVAR | VMA.ANON_PRIVATE;
+      const prev = out[out.length - 1];
+      if (path === '[vvar_vclock]' && prev && (Number(prev.entry.status) & VMA.AREA_VVAR) && prev.end === area.start) {
+        out[out.length - 1] = { ...prev, end: area.end, entry: { ...prev.entry, end: area.end } };
+        prevEnd = area.end;
+        continue;
+      }
+    } else if (path === '[heap]') {
+      status = VMA.AREA_REGULAR | VMA.AREA_HEAP | VMA.ANON_PRIVATE;
+    } else if (anonymous) {
+      if (shared) refuse('vmas', pid, `task ${pid} has MAP_SHARED anonymous memory at ${where}: shared memory cannot be dumped yet`);
+      status = VMA.AREA_REGULAR | VMA.ANON_PRIVATE;
+    } else {
+      if (path.startsWith('[anon_shmem:') || path.startsWith('/SYSV') || path.startsWith('/memfd:') || (shared && path.startsWith('/dev/zero'))) {
+        refuse('vmas', pid, `task ${pid} has shared memory at ${where}: MAP_SHARED anonymous, memfd and SysV shm mappings cannot be dumped yet`);
+      }
+      if (path.endsWith(' (deleted)')) refuse('vmas', pid, `task ${pid} maps the deleted file at ${where}: deleted (ghost) files cannot be dumped yet`);
+      if (area.inode === 0) refuse('vmas', pid, `task ${pid} has a special mapping at ${where}: not supported yet`);
+      const link = `/proc/${pid}/map_files/${area.start.toString(16)}-${area.end.toString(16)}`;
+      shmid = BigInt(files.mapped(pid, link, path));
+      status = VMA.AREA_REGULAR | (shared ? VMA.FILE_SHARED : VMA.FILE_PRIVATE);
+      fdflags = shared && prot & PROT.WRITE ? O_RDWR : O_RDONLY;
+    }
+    if (status & VMA.ANON_PRIVATE) flags |= MAP.ANONYMOUS;
+    // /proc hides the guard page below a stack since Linux 4.12; CRIU puts it back into the VMA when there is room.
+    if (flags & MAP.GROWSDOWN && prevEnd < start) start -= PAGE_SIZE;
+    prevEnd = area.end;
+
+    const entry: MessageValue = { start, end: area.end, pgoff: area.offset, shmid, prot, flags, status, fd: -1n };
+    if (madv !== 0n) entry.madv = madv;
+    if (fdflags !== undefined) entry.fdflags = fdflags;
+    const special = (status & (VMA.AREA_VDSO | VMA.AREA_VVAR | VMA.AREA_VSYSCALL)) !== 0;
+    out.push({
+      entry,
+      start,
+      end: area.end,
+      dumpPages: !shared && !special,
+      privateFile: (status & VMA.FILE_PRIVATE) !== 0,
+      lazy: (status & VMA.ANON_PRIVATE) !== 0 && !special && !(flags & (MAP.LOCKED | MAP.HUGETLB)),
+    });
+  }
+  return out;
+}
+
+function parseSmaps(text: string): SmapsArea[] {
+  const areas: SmapsArea[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) \S+ (\d+)\s*(.*)$/.exec(line);
+    if (m) {
+      areas.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), perms: m[3], offset: BigInt(`0x${m[4]}`), inode: Number(m[5]), path: m[6], vmflags: [] });
+      continue;
+    }
+    if (line.startsWith('VmFlags:') && areas.length > 0) areas[areas.length - 1].vmflags = line.slice(8).trim().split(/\s+/);
+  }
+  return areas;
+}

@@ -1,0 +1,61 @@
+import { readlinkSync } from 'node:fs';
+import type { MessageValue } from '@criu-ts/images';
+import { refuse } from './fault.js';
+
+/** Namespace kinds in the order CRIU numbers them in ids and inventory images. */
+const NAMESPACES = [
+  ['pid', 'pid_ns_id'],
+  ['net', 'net_ns_id'],
+  ['ipc', 'ipc_ns_id'],
+  ['uts', 'uts_ns_id'],
+  ['time', 'time_ns_id'],
+  ['mnt', 'mnt_ns_id'],
+  ['user', 'user_ns_id'],
+  ['cgroup', 'cgroup_ns_id'],
+] as const;
+
+/** Namespace ids as CRIU hands them out for a tree that lives in its own (the dumper's) namespaces. */
+export function namespaceIds(): MessageValue {
+  return Object.fromEntries(NAMESPACES.map(([, field], i) => [field, i + 1]));
+}
+
+/**
+ * Refuses a task that lives in a namespace other than the dumper's: namespaces are not dumped yet,
+ * so such a task could not be put back where it was.
+ */
+export function checkSameNamespaces(pid: number): void {
+  for (const [ns] of NAMESPACES) {
+    let mine: string;
+    let theirs: string;
+    try {
+      mine = readlinkSync(`/proc/self/ns/${ns}`);
+      theirs = readlinkSync(`/proc/${pid}/ns/${ns}`);
+    } catch {
+      continue; // a kernel without this namespace kind
+    }
+    if (mine !== theirs) refuse('namespaces', pid, `task ${pid} is in another ${ns} namespace (${theirs}, the dumper is in ${mine}); dumping namespaces is not supported yet`);
+  }
+}
+
+/**
+ * ids-PID.img: the ids of the kernel objects a task may share with others. Each task gets its own
+ * (sharing an mm, files or fs table between processes is not detected yet); id 1 is the dumper's own,
+ * as in CRIU's inventory.
+ */
+export function taskIds(objectId: number): MessageValue {
+  return { vm_id: objectId, files_id: objectId, fs_id: objectId, sighand_id: objectId, ...namespaceIds() };
+}
+
+/** inventory.img: image version 2, per-id fdinfo and namespace images, no LSM, a fresh run id. */
+export function inventoryEntry(runId: string): MessageValue {
+  return {
+    img_version: 2,
+    fdinfo_per_id: true,
+    root_ids: taskIds(1),
+    ns_per_id: true,
+    lsmtype: 0,
+    network_lock_method: 0,
+    plugins_entry: {},
+    dump_criu_run_id: runId,
+  };
+}
