@@ -1,0 +1,39 @@
+/**
+ * The library form of criu-ts (what libcriu is to CRIU): dump, restore and check, typed, as
+ * TaskEithers. Each dump and restore runs on its own tracer thread.
+ */
+import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
+import { type DumpError, type DumpStats, type DumpTreeOptions } from './dump.js';
+import { checkKernel, type CheckReport } from './check.js';
+import type { RestoreError } from './restore/restore-error.js';
+import type { RestoreTreeOptions, RestoreTreeResult } from './restore/restore-tree.js';
+import { runOnTracerThread } from './tracer-thread.js';
+
+export type Log = (level: number, message: string) => void;
+
+export type DumpOptions = Omit<DumpTreeOptions, 'log'> & { log?: Log };
+export type RestoreOptions = Omit<RestoreTreeOptions, 'log'> & { log?: Log };
+
+/** Checkpoints the tree rooted at `options.pid` into `options.imagesDir`. */
+export function dump(options: DumpOptions): TaskEither<DumpError, DumpStats> {
+  const { log = () => {}, ...rest } = options;
+  return () => runOnTracerThread<DumpError, DumpStats>('dump', rest, log).catch((error: Error) => ({ _tag: 'Left', left: crashAsDumpError(error) }) as const);
+}
+
+/** Brings the tree in `options.imagesDir` back with its PIDs. */
+export function restore(options: RestoreOptions): TaskEither<RestoreError, RestoreTreeResult> {
+  const { log = () => {}, ...rest } = options;
+  return () =>
+    runOnTracerThread<RestoreError, RestoreTreeResult>('restore', rest, log).catch(
+      (error: Error) => ({ _tag: 'Left', left: { step: 'restore', message: error.message } }) as const,
+    );
+}
+
+/** Whether this kernel and machine have what dump and restore use. */
+export function check(): TaskEither<string, CheckReport> {
+  return async () => checkKernel();
+}
+
+function crashAsDumpError(error: Error): DumpError {
+  return { step: 'dump', message: error.message } as DumpError;
+}

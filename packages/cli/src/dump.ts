@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { ImagesDir, type MessageValue, type ImageEntry } from '@criu-ts/images';
+import { TreeFiles } from '@criu-ts/files';
+import { collectVmas, dumpPages, mmEntry, mmRemoteState } from '@criu-ts/mem';
+import { freezeTree, hostArch, thawTree, type FrozenTree } from '@criu-ts/ptrace';
+import { checkSameNamespaces, checkTaskSupported, DumpFault, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
+import * as E from 'fp-ts/lib/Either.js';
+import { finishTree, type DumpEnding } from './dump/finish.js';
+import { TreeRemote } from './dump/remote.js';
+import { statsEntry, type DumpStats } from './dump/stats.js';
+
+export type { DumpStats } from './dump/stats.js';
+
+export interface DumpTreeOptions {
+  /** The root of the tree to dump. */
+  readonly pid: number;
+  /** Where the images go (created if missing). */
+  readonly imagesDir: string;
+  /** Let the tree run on after the dump (default: kill it, as CRIU does). */
+  readonly leaveRunning?: boolean;
+  /** Leave the tree stopped (SIGSTOP) after the dump. */
+  readonly leaveStopped?: boolean;
+  /** Log lines: level 1 error, 2 warning, 3 info, 4 debug (CRIU's -v levels). */
+  readonly log?: (level: number, msg: string) => void;
+  /** How long to wait for each thread to stop when freezing, ms (default 5000). */
+  readonly freezeTimeoutMs?: number;
+  /** Fail the dump at this step (also from env CRIU_TS_FAULT), to test that a failed dump leaves the tree as it was. */
+  readonly faultInjection?: string;
+}
+
+/** Why a dump failed: the step, the task it was at, and one sentence. The tree runs on as before. */
+export interface DumpError {
+  readonly step: string;
+  readonly pid?: number;
+  readonly message: string;
+}
+
+/** The steps of a dump, in order; each is a place where a fault can be injected. */
+export const DUMP_STEPS = ['freeze', 'check', 'task-core', 'mm', 'files', 'pages', 'write', 'finish'] as const;
+
+/**
+ * Dumps the process tree rooted at `pid` into CRIU images. Synchronous: every ptrace call runs on the
+ * calling thread (run it on a dedicated tracer thread). Freezes the tree, collects every task's state
+ * (registers, signal state, creds, memory, fds), writes the images, then kills the tree, or leaves it
+ * running or stopped. Any failure before the end thaws the tree so every task runs on exactly as before.
+ */
+export function dumpTree(options: DumpTreeOptions): E.Either<DumpError, DumpStats> {
+  const log = options.log ?? (() => {});
+  const fault = options.faultInjection ?? process.env.CRIU_TS_FAULT;
+  const step = (name: (typeof DUMP_STEPS)[number]) => {
+    log(4, `dump step ${name}`);
+    if (fault === name) throw new DumpFault({ step: name, pid: options.pid, message: `fault injected at step ${name}` });
+  };
+  const ending: DumpEnding = options.leaveStopped ? 'stop' : options.leaveRunning ? 'run' : 'kill';
+
+  try {
+    step('freeze');
+  } catch (e) {
+    return E.left(asDumpError(e));
+  }
+  const arch = hostArch();
+  const t0 = performance.now();
+  const frozen = freezeTree(options.pid, options.freezeTimeoutMs !== undefined ? { stopTimeoutMs: options.freezeTimeoutMs } : {});
+  if (E.isLeft(frozen)) return E.left({ step: 'freeze', pid: frozen.left.pid, message: frozen.left.message });
+  const tree = frozen.right;
+  const t1 = performance.now();
+  log(3, `froze ${tree.tasks.length} task(s) in ${tree.rounds} round(s), ${Math.round((t1 - t0) * 1000)} µs`);
+  const remote = new TreeRemote(arch, (m) => log(4, m));
+
+  try {
+    const stats = dumpFrozen(tree, options, arch, remote, step, log, t0, t1);
+    step('finish');
+    const left = finishTree(tree, ending);
+    if (left.length > 0) log(2, `threads still traced after the dump: ${left.join(' ')}`);
+    return E.right(stats);
+  } catch (e) {
+    const error = asDumpError(e);
+    log(1, `dump failed at ${error.step}${error.pid ? ` (pid ${error.pid})` : ''}: ${error.message}`);
+    remote.releaseAll();
+    const thawed = thawTree(tree);
+    if (E.isLeft(thawed)) log(1, `thaw after the failure: ${thawed.left.message}`);
+    return E.left(error);
+  }
+}
+
+function dumpFrozen(
+  tree: FrozenTree,
+  options: DumpTreeOptions,
+  arch: ReturnType<typeof hostArch>,
+  remote: TreeRemote,
+  step: (name: (typeof DUMP_STEPS)[number]) => void,
+  log: (level: number, msg: string) => void,
+  t0: number,
+  t1: number,
+): DumpStats {
+  step('check');
+  for (const task of tree.tasks) {
+    if (task.zombie) throw new DumpFault({ step: 'check', pid: task.pid, message: `task ${task.pid} is a zombie; dumping zombies is not supported yet` });
+    checkSameNamespaces(task.pid);
+    checkTaskSupported(task.pid, task.threads.map((t) => t.tid));
+  }
+
+  mkdirSync(options.imagesDir, { recursive: true });
+  const dir = E.getOrElseW((e: { message: string }) => {
+    throw new DumpFault({ step: 'write', message: `images directory ${options.imagesDir}: ${e.message}` });
+  })(ImagesDir.open(options.imagesDir));
+
+  const files = new TreeFiles();
+  const images: [string, string, MessageValue[] | ImageEntry[]][] = [];
+  let memdumpTime = 0;
+  let memwriteTime = 0;
+  let pagesScanned = 0;
+  let pagesWritten = 0;
+  let threads = 0;
+  const pagesFiles: string[] = [];
+
+  tree.tasks.forEach((task, index) => {
+    const pid = task.pid;
+    const objectId = index + 2;
+    step('task-core');
+    const { cores } = dumpTaskCores(task, arch, remote);
+    threads += cores.length;
+    for (const { tid, core } of cores) images.push([`core-${tid}.img`, 'CORE', [core]]);
+    images.push([`ids-${pid}.img`, 'IDS', [taskIds(objectId)]]);
+
+    step('mm');
+    const mmState = mmRemoteState(pid, remote);
+    const exeId = files.exe(pid);
+    const scratch = remote.scratchRange(pid);
+    const vmas = collectVmas(pid, files, { ignore: scratch ? [scratch] : [] });
+
+    step('files');
+    images.push([`fdinfo-${objectId}.img`, 'FDINFO', files.fds(pid, remote)]);
+    images.push([`fs-${pid}.img`, 'FS', [files.fs(pid)]]);
+    images.push([`mm-${pid}.img`, 'MM', [mmEntry(pid, mmState, exeId, vmas)]]);
+    remote.release(pid);
+
+    step('pages');
+    const pagesId = index + 1;
+    const pages = dumpPages(pid, vmas, options.imagesDir, pagesId);
+    pagesFiles.push(`pages-${pagesId}.img`);
+    images.push([`pagemap-${pid}.img`, 'PAGEMAP', [{ pages_id: pagesId }, ...pages.pagemap]]);
+    memdumpTime += pages.memdumpUs;
+    memwriteTime += pages.memwriteUs;
+    pagesScanned += pages.pagesScanned;
+    pagesWritten += pages.pagesWritten;
+    log(3, `task ${pid}: ${cores.length} thread(s), ${vmas.length} VMAs, ${pages.pagesWritten} pages`);
+  });
+
+  step('write');
+  images.push(['files.img', 'FILES', [...files.table.list()]]);
+  const pipes = files.pipesData();
+  if (pipes.length > 0) images.push(['pipes-data.img', 'PIPES_DATA', pipes.map((p) => ({ message: p.message, type: 'pipe_data_entry', payload: p.payload }))]);
+  images.push(['pstree.img', 'PSTREE', pstreeEntries(tree)]);
+  images.push(['seccomp.img', 'SECCOMP', [{}]]);
+  images.push(['inventory.img', 'INVENTORY', [inventoryEntry(randomUUID())]]);
+  for (const [name, magic, entries] of images) {
+    const asEntries = entries.map((e) => ('message' in e && 'type' in e ? (e as ImageEntry) : { message: e as MessageValue, type: '' }));
+    const r = dir.write(name, { magic, entries: asEntries });
+    if (E.isLeft(r)) throw new DumpFault({ step: 'write', message: `${name}: ${r.left.message ?? JSON.stringify(r.left)}` });
+  }
+  const stats = {
+    freezingTime: (t1 - t0) * 1000,
+    frozenTime: (performance.now() - t1) * 1000,
+    memdumpTime,
+    memwriteTime,
+    pagesScanned,
+    pagesWritten,
+  };
+  const w = dir.write('stats-dump', { magic: 'STATS', entries: [{ message: statsEntry(stats), type: 'stats_entry' }] });
+  if (E.isLeft(w)) throw new DumpFault({ step: 'write', message: `stats-dump: ${JSON.stringify(w.left)}` });
+  return { ...stats, tasks: tree.tasks.length, threads, images: [...images.map(([n]) => n), ...pagesFiles, 'stats-dump'] };
+}
+
+function asDumpError(e: unknown): DumpError {
+  if (e instanceof Error && e.name === 'DumpFault' && 'info' in e) return (e as DumpFault).info;
+  if (e instanceof Error) return { step: 'internal', message: `${e.name}: ${e.message}` };
+  return { step: 'internal', message: String(e) };
+}

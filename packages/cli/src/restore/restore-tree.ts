@@ -1,0 +1,231 @@
+/**
+ * `criu-ts restore`: a dumped tree brought back with its PIDs. Synchronous, and every ptrace call
+ * is made from the calling thread: run it on a tracer thread (see ../tracer-thread.ts).
+ *
+ * 1. Read and check every image; refuse before creating anything if one is bad or a PID is taken.
+ * 2. Start and seize a donor; map the helper area in it (free in every dumped layout).
+ * 3. Clone the root from the donor with its PID (it passes to init when the donor goes), then each
+ *    task from its parent, parents first, setting up sessions and process groups on the way.
+ * 4. In each task: drop the donor's mappings, move the vDSO, map and fill every VMA, set the mm
+ *    fields, the fds, cwd, signal handlers; clone its threads with their TIDs.
+ * 5. Each thread's last remote syscall installs its dumped registers at the syscall exit and lets
+ *    it go: the main thread's unmaps the helper area.
+ * On any failure every task created so far is killed and one error says why.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { type Either, left, right } from 'fp-ts/lib/Either.js';
+import { type MessageValue } from '@criu-ts/images';
+import { fromThreadInfo, type ThreadInfoX86 } from '@criu-ts/arch-x86';
+import {
+  type Arch,
+  finalSyscall,
+  getRegsetRaw,
+  getRseqConfiguration,
+  hostArch,
+  PtraceFailure,
+  waitTask,
+  writeMemoryRaw,
+} from '@criu-ts/ptrace';
+import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas } from './address-space.js';
+import { cloneWithId } from './clone-task.js';
+import { startDonor } from './donor.js';
+import { closeInheritedFds, closePipes, type PipeTable, restoreFds, restoreFs } from './files.js';
+import { HELPER_SIZE, RemoteTask } from './remote-task.js';
+import { type RestoreError, RestoreFault } from './restore-error.js';
+import { readRestorePlan, type RestorePlan, type TaskPlan } from './restore-plan.js';
+import { blockedMask, restoreComm, restoreSigactions, restoreThreadState } from './task-state.js';
+
+export interface RestoreTreeOptions {
+  readonly imagesDir: string;
+  readonly log?: (level: number, message: string) => void;
+}
+
+export interface RestoreTreeResult {
+  readonly rootPid: number;
+  readonly tasks: number;
+  readonly threads: number;
+}
+
+const PROT_RWX = 7;
+const MAP_PRIVATE = 0x02;
+const MAP_ANONYMOUS = 0x20;
+const MAP_FIXED_NOREPLACE = 0x100000;
+const RSEQ_FLAG_UNREGISTER = 1;
+
+export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, RestoreTreeResult> {
+  const log = options.log ?? (() => {});
+  let plan: RestorePlan;
+  try {
+    plan = readRestorePlan(options.imagesDir);
+    checkIdsAreFree(plan);
+  } catch (error) {
+    return left(asRestoreError(error));
+  }
+  const arch = hostArch();
+  const created: number[] = [];
+  const pipes: PipeTable = new Map();
+  let donorPid: number | undefined;
+  try {
+    const donor = new RemoteTask(startDonor().root, arch);
+    donorPid = donor.tid;
+    log(3, `donor ${donor.tid} seized`);
+    prepareDonor(donor, plan);
+    const tasks = createTasks(donor, plan, created, log);
+    killDonor(donor.tid);
+    donorPid = undefined;
+    const threads = new Map<number, RemoteTask>();
+    for (const task of plan.tasks) {
+      const remote = tasks.get(task.pid)!;
+      rebuildTask(remote, task, plan, pipes, log);
+      threads.set(task.pid, remote);
+      for (const tid of task.threads.slice(1)) {
+        cloneWithId(remote, tid, 'thread');
+        created.push(tid);
+        threads.set(tid, new RemoteTask(tid, arch, remote.helper));
+      }
+      for (const tid of task.threads) restoreThreadState(threads.get(tid)!, task.cores.get(tid)!);
+    }
+    closePipes(pipes);
+    for (const task of plan.tasks) releaseTask(task, threads, arch);
+    log(2, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
+    return right({ rootPid: plan.tasks[0].pid, tasks: plan.tasks.length, threads: threads.size });
+  } catch (error) {
+    closePipes(pipes);
+    killAll(created, donorPid);
+    return left(asRestoreError(error));
+  }
+}
+
+/**
+ * Every PID and TID must be free. A zombie on its way out (a task killed by the dump, waiting for
+ * its parent, often init, to reap it) is given a few seconds to go.
+ */
+function checkIdsAreFree(plan: RestorePlan): void {
+  const deadline = Date.now() + 5000;
+  for (const task of plan.tasks) {
+    for (const tid of task.threads) {
+      while (existsSync(`/proc/${tid}`)) {
+        if (procState(tid) !== 'Z' || Date.now() > deadline) {
+          throw new RestoreFault('pids', `PID ${tid} is in use: the restored task needs it back`, tid);
+        }
+        Atomics.wait(PAUSE, 0, 0, 10);
+      }
+    }
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+function procState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The donor drops its rseq registration (its area is about to go) and gets the helper area. */
+function prepareDonor(donor: RemoteTask, plan: RestorePlan): void {
+  const rseq = getRseqConfiguration(donor.tid);
+  if (rseq._tag === 'Right' && rseq.right.rseq_abi_pointer !== 0n) {
+    donor.call('rseq', [rseq.right.rseq_abi_pointer, rseq.right.rseq_abi_size, RSEQ_FLAG_UNREGISTER, rseq.right.signature]);
+  }
+  const helper = chooseHelperAddress(plan, donor.tid);
+  donor.call('mmap', [helper, HELPER_SIZE, PROT_RWX, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0]);
+  writeMemoryRaw(donor.tid, helper, donor.arch.syscallInsn);
+  donor.helper = helper;
+}
+
+function createTasks(donor: RemoteTask, plan: RestorePlan, created: number[], log: (level: number, message: string) => void): Map<number, RemoteTask> {
+  const tasks = new Map<number, RemoteTask>();
+  for (const task of plan.tasks) {
+    const isRoot = task === plan.tasks[0];
+    const parent = isRoot ? donor : tasks.get(task.ppid);
+    if (!parent) throw new RestoreFault('pstree', `task ${task.pid} comes before its parent ${task.ppid} in pstree.img`, task.pid);
+    cloneWithId(parent, task.pid, 'child');
+    created.push(task.pid);
+    const remote = new RemoteTask(task.pid, donor.arch, donor.helper);
+    tasks.set(task.pid, remote);
+    joinSessionAndGroup(remote, task, isRoot ? undefined : plan.tasks.find((t) => t.pid === task.ppid));
+    log(3, `task ${task.pid} created`);
+  }
+  return tasks;
+}
+
+/** A task is born in its parent's session and group; it leaves them for the ones it had. */
+function joinSessionAndGroup(task: RemoteTask, plan: TaskPlan, parent: TaskPlan | undefined): void {
+  if (plan.sid === plan.pid) task.call('setsid', []);
+  else if (!parent || parent.sid !== plan.sid) {
+    throw new RestoreFault('pstree', `task ${plan.pid} belongs to session ${plan.sid}, which is not in the images (a shell job): not supported yet`, plan.pid);
+  }
+  const inherited = plan.sid === plan.pid ? plan.pid : parent!.pgid;
+  if (plan.pgid !== inherited) task.call('setpgid', [0, plan.pgid]);
+}
+
+function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, pipes: PipeTable, log: (level: number, message: string) => void): void {
+  const core = plan.cores.get(plan.pid)!;
+  dropDonorMappings(task);
+  moveVdso(task, plan);
+  restoreVmas(task, plan, restore);
+  restoreMmStruct(task, plan, restore);
+  log(3, `task ${plan.pid}: memory restored`);
+  closeInheritedFds(task);
+  restoreFds(task, plan, restore, pipes);
+  restoreFs(task, plan, restore);
+  restoreSigactions(task, core);
+  restoreComm(task, core);
+}
+
+/** Final syscalls: threads first (getpid), then the main thread, whose munmap removes the helper area. */
+function releaseTask(plan: TaskPlan, threads: Map<number, RemoteTask>, arch: Arch): void {
+  const ordered = [...plan.threads.slice(1), plan.threads[0]];
+  for (const tid of ordered) {
+    const thread = threads.get(tid)!;
+    const core = plan.cores.get(tid)!;
+    const main = tid === plan.pid;
+    const xstateSize = getRegsetRaw(tid, arch.regsets.xstate.note, arch.regsets.xstate.size).length;
+    const regs = fromThreadInfo(core.thread_info as unknown as ThreadInfoX86, { xstateSize });
+    // The FPU state goes in whole with xstate (which holds the legacy fpregs area too). The GDT TLS
+    // slots are left alone: a 64-bit task keeps its TLS in fs_base, part of gpregs.
+    const regsets: Record<string, Uint8Array> = regs.regsets.xstate ? { xstate: regs.regsets.xstate } : { fpregs: regs.regsets.fpregs };
+    const nr = main ? arch.syscalls.munmap : arch.syscalls.getpid;
+    const args = main ? [thread.helper!, HELPER_SIZE] : [];
+    const done = finalSyscall(tid, arch, nr, args, { gpregs: regs.gpregs, regsets, sigmask: blockedMask(core), at: thread.helper, detach: true });
+    if (done._tag === 'Left') throw new PtraceFailure(done.left);
+  }
+}
+
+function killDonor(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+    for (;;) if (waitTask(pid, 5000).kind !== 'stopped') break;
+  } catch {
+    // already gone
+  }
+}
+
+/** Kills what the restore created; each was traced by us, so we collect its death too. */
+function killAll(tids: readonly number[], donorPid: number | undefined): void {
+  if (donorPid !== undefined) killDonor(donorPid);
+  for (const tid of [...tids].reverse()) {
+    try {
+      process.kill(tid, 'SIGKILL');
+    } catch {
+      continue;
+    }
+    try {
+      for (;;) if (waitTask(tid, 2000).kind !== 'stopped') break;
+    } catch {
+      // not ours to wait for any more (a thread whose process is gone)
+    }
+  }
+}
+
+function asRestoreError(error: unknown): RestoreError {
+  if (error instanceof RestoreFault) return { step: error.step, pid: error.pid, message: error.message };
+  if (error instanceof PtraceFailure) return { step: error.error.syscall, pid: error.error.pid, message: error.message };
+  return { step: 'restore', message: error instanceof Error ? error.message : String(error) };
+}
+
+export type { MessageValue };

@@ -1,0 +1,116 @@
+/*
+ * A program that checks its own state after a restore. It sets up:
+ *   - 64 MiB of patterned heap memory,
+ *   - a private mapping of a file with some pages modified (they differ from the file),
+ *   - a regular file open at offset 6,
+ *   - a pipe with 11 unread bytes,
+ *   - 3 extra threads, each counting on its own,
+ *   - a SIGUSR1 handler,
+ * writes "pid=N" to DIR/info and, once DIR/check appears, checks all of it (the handler must still
+ * be there and run when SIGUSR1 is raised) and writes OK or BAD to DIR/result.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HEAP (64u << 20)
+#define THREADS 3
+
+static volatile sig_atomic_t asked;
+static volatile unsigned long counters[THREADS];
+static const char *dir;
+
+static void on_usr1(int sig) { (void)sig; asked = 1; }
+
+static void *spin(void *arg)
+{
+	volatile unsigned long *c = arg;
+	for (;;) { (*c)++; if ((*c & 0xfffff) == 0) usleep(1000); }
+	return NULL;
+}
+
+static uint8_t pattern(size_t i) { return (uint8_t)(i * 131 + (i >> 10)); }
+
+static void report(const char *text)
+{
+	char path[4096], tmp[4096];
+	snprintf(path, sizeof(path), "%s/result", dir);
+	snprintf(tmp, sizeof(tmp), "%s/result.tmp", dir);
+	FILE *f = fopen(tmp, "w");
+	fputs(text, f);
+	fclose(f);
+	rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+	dir = argv[1];
+	char path[4096];
+	sigset_t block;
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+
+	uint8_t *heap = malloc(HEAP);
+	for (size_t i = 0; i < HEAP; i++) heap[i] = pattern(i);
+
+	snprintf(path, sizeof(path), "%s/mapped", dir);
+	int mfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	for (int i = 0; i < 4; i++) { char page[4096]; memset(page, 'a' + i, sizeof(page)); write(mfd, page, sizeof(page)); }
+	char *mapped = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	close(mfd);
+	memset(mapped + 4096, 'X', 4096); /* page 1 now differs from the file */
+
+	snprintf(path, sizeof(path), "%s/file.txt", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	write(fd, "hello world\n", 12);
+	lseek(fd, 6, SEEK_SET);
+
+	int p[2];
+	pipe(p);
+	write(p[1], "pipe-data-1", 11);
+
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigaction(SIGUSR1, &sa, NULL);
+
+	pthread_t t[THREADS];
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, spin, (void *)&counters[i]);
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+
+	snprintf(path, sizeof(path), "%s/info", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "pid=%d\nfd=%d\npipe=%d\n", getpid(), fd, p[0]);
+	fclose(f);
+
+	snprintf(path, sizeof(path), "%s/check", dir);
+	while (access(path, F_OK) != 0) usleep(10000);
+	raise(SIGUSR1);
+	int handler_ok = asked == 1;
+
+	int heap_ok = 1;
+	for (size_t i = 0; i < HEAP; i += 4093) if (heap[i] != pattern(i)) heap_ok = 0;
+	int map_ok = mapped[0] == 'a' && mapped[4096] == 'X' && mapped[2 * 4096] == 'c' && mapped[3 * 4096 + 100] == 'd';
+	char word[6] = { 0 };
+	int file_ok = read(fd, word, 5) == 5 && strcmp(word, "world") == 0;
+	char buf[32] = { 0 };
+	int pipe_ok = read(p[0], buf, sizeof(buf)) == 11 && strcmp(buf, "pipe-data-1") == 0;
+	unsigned long before[THREADS];
+	for (int i = 0; i < THREADS; i++) before[i] = counters[i];
+	usleep(200000);
+	int threads_ok = 1;
+	for (int i = 0; i < THREADS; i++) if (counters[i] == before[i]) threads_ok = 0;
+
+	char text[256];
+	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\npid=%d\n",
+		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok ? "OK" : "BAD",
+		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, getpid());
+	report(text);
+	for (;;) pause();
+}
