@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { ImagesDir, type MessageValue, type ImageEntry } from '@criu-ts/images';
 import { TreeFiles } from '@criu-ts/files';
-import { collectVmas, dumpPages, mmEntry, mmRemoteState } from '@criu-ts/mem';
-import { freezeTree, hostArch, thawTree, type FrozenTree } from '@criu-ts/ptrace';
+import { collectVmas, dumpPages, mmEntry, mmRemoteState, type SelfWriter, SharedMemory } from '@criu-ts/mem';
+import { type Arch, freezeTree, hostArch, installFd, thawTree, type FrozenTree } from '@criu-ts/ptrace';
 import { checkSameNamespaces, checkTaskSupported, DumpFault, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
 import * as E from 'fp-ts/lib/Either.js';
 import { finishTree, type DumpEnding } from './dump/finish.js';
@@ -107,6 +107,8 @@ function dumpFrozen(
   })(ImagesDir.open(options.imagesDir));
 
   const files = new TreeFiles();
+  const shmem = new SharedMemory((inodeId, flags) => files.table.addMemfd({ inodeId, flags }));
+  const mapped = { mapped: files.mapped.bind(files), sharedMemory: shmem.sharedMemory.bind(shmem) };
   const images: [string, string, MessageValue[] | ImageEntry[]][] = [];
   let memdumpTime = 0;
   let memwriteTime = 0;
@@ -128,7 +130,7 @@ function dumpFrozen(
     const mmState = mmRemoteState(pid, remote);
     const exeId = files.exe(pid);
     const scratch = remote.scratchRange(pid);
-    const vmas = collectVmas(pid, files, { ignore: scratch ? [scratch] : [] });
+    const vmas = collectVmas(pid, mapped, { ignore: scratch ? [scratch] : [] });
 
     step('files');
     images.push([`fdinfo-${objectId}.img`, 'FDINFO', files.fds(pid, remote)]);
@@ -138,7 +140,7 @@ function dumpFrozen(
 
     step('pages');
     const pagesId = index + 1;
-    const pages = dumpPages(pid, vmas, options.imagesDir, pagesId);
+    const pages = dumpPages(pid, vmas, options.imagesDir, pagesId, { selfWriter: selfWriter(pid, arch, remote) });
     pagesFiles.push(`pages-${pagesId}.img`);
     images.push([`pagemap-${pid}.img`, 'PAGEMAP', [{ pages_id: pagesId }, ...pages.pagemap]]);
     memdumpTime += pages.memdumpUs;
@@ -147,6 +149,18 @@ function dumpFrozen(
     pagesWritten += pages.pagesWritten;
     log(3, `task ${pid}: ${cores.length} thread(s), ${vmas.length} VMAs, ${pages.pagesWritten} pages`);
   });
+
+  if (shmem.size > 0) {
+    // shared memory once per object, after every task has named the objects it maps
+    step('pages');
+    const shared = shmem.dumpPages(options.imagesDir, tree.tasks.length + 1);
+    for (const image of shared.images) images.push([image.name, 'PAGEMAP', image.entries]);
+    images.push(['memfd.img', 'MEMFD_INODE', shmem.inodeEntries()]);
+    pagesFiles.push(...shared.pagesFiles);
+    pagesScanned += shared.pagesScanned;
+    pagesWritten += shared.pagesWritten;
+    log(3, `${shmem.size} shared memory object(s), ${shared.pagesWritten} pages`);
+  }
 
   step('write');
   images.push(['files.img', 'FILES', [...files.table.list()]]);
@@ -177,4 +191,22 @@ function asDumpError(e: unknown): DumpError {
   if (e instanceof Error && e.name === 'DumpFault' && 'info' in e) return (e as DumpFault).info;
   if (e instanceof Error) return { step: 'internal', message: `${e.name}: ${e.message}` };
   return { step: 'internal', message: String(e) };
+}
+
+/**
+ * The task writes its own pages into the pages file: it gets our fd of the file for the time of the
+ * copy and runs pwrite64 from its memory (one copy, no round trip through this process). A dump
+ * killed in the middle leaves the task that extra fd and nothing else.
+ */
+function selfWriter(pid: number, arch: Arch, remote: TreeRemote): SelfWriter {
+  return {
+    install(fd) {
+      const installed = installFd(pid, arch, fd, { cloexec: true });
+      if (E.isLeft(installed)) throw new DumpFault({ step: 'pages', pid, message: `passing the pages file to ${pid}: ${installed.left.message}` });
+      return installed.right;
+    },
+    // at most 256 MiB per call, so that no single remote call runs for long
+    pwrite: (taskFd, addr, length, offset) => remote.callRaw(pid, 'pwrite64', [taskFd, addr, Math.min(length, 256 << 20), offset]),
+    close: (taskFd) => void remote.callRaw(pid, 'close', [taskFd]),
+  };
 }

@@ -30,7 +30,7 @@ export { waitTask, pollTask, decodeWaitStatus } from './wait.js';
 export type { WaitStatus } from './wait.js';
 export { remoteCall, withRemoteScratch } from './scratch.js';
 export { remoteSyscallRaw } from './remote-syscall.js';
-export { readMemoryRaw, writeMemoryRaw } from './memory.js';
+export { readMemoryRaw, readMemoryInto, writeMemoryRaw } from './memory.js';
 export { installFdRaw, stealFdRaw } from './fds.js';
 export { PtraceFailure, ptraceError } from './errors.js';
 export { sys, sysBig, kbuf, addressOf, keepAlive } from './libc.js';

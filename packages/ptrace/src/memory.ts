@@ -29,7 +29,15 @@ export function readMemory(pid: number, addr: bigint, length: number): E.Either<
 }
 
 export function readMemoryRaw(pid: number, addr: bigint, length: number): Uint8Array {
-  const buf = kbuf(length);
+  return readMemoryInto(pid, addr, kbuf(length));
+}
+
+/**
+ * Fills `buf` (a kbuf, whose address is its first byte) from `addr` in task `pid`: for bulk copies
+ * that reuse one buffer instead of allocating and zeroing one per chunk.
+ */
+export function readMemoryInto(pid: number, addr: bigint, buf: Buffer): Uint8Array {
+  const length = buf.byteLength;
   const n = length === 0 ? 0 : vm(NR.process_vm_readv, pid, buf, addr);
   if (n === length) return new Uint8Array(buf.buffer, buf.byteOffset, length);
   if (n < 0 && -n !== EFAULT) fail('process_vm_readv', pid, -n);

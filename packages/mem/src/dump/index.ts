@@ -3,4 +3,6 @@ export type { Vma, MappedFiles } from './vmas.js';
 export { mmRemoteState, mmEntry } from './mm.js';
 export type { MmRemoteState } from './mm.js';
 export { dumpPages } from './pages.js';
-export type { PagesOptions, PagesResult } from './pages.js';
+export type { PagesOptions, PagesResult, SelfWriter } from './pages.js';
+export { SharedMemory } from './shmem.js';
+export type { ShmemObject, ShmemPagesResult } from './shmem.js';

@@ -1,7 +1,7 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MessageValue } from '@criu-ts/images';
-import { pagemapScan, PAGE_IS, readMemory } from '@criu-ts/ptrace';
+import { pagemapScan, PAGE_IS, PtraceFailure, type PtraceError, readMemoryInto } from '@criu-ts/ptrace';
 import * as E from 'fp-ts/lib/Either.js';
 import { refuse } from './fault.js';
 import type { Vma } from './vmas.js';
@@ -11,13 +11,27 @@ const PE_LAZY = 1 << 1;
 const PE_PRESENT = 1 << 2;
 
 export interface PagesOptions {
-  /** Bytes per process_vm_readv (default 4 MiB). */
+  /** Bytes per process_vm_readv when the pages are copied through this process (default 16 MiB). */
   readonly chunkSize?: number;
   /**
    * Mark private anonymous ranges PE_LAZY | PE_PRESENT as CRIU 4.2 does (default false: PE_PRESENT only,
    * which CRIU reads the same way when not lazy-restoring, and which @criu-ts/images' pageRanges counts).
    */
   readonly lazyFlag?: boolean;
+  /** Lets the task write its own pages to the file (the fast path); without it they are copied through here. */
+  readonly selfWriter?: SelfWriter;
+}
+
+/**
+ * The task writes its own pages: pwrite64 run inside it, from its memory straight into the pages
+ * file's page cache, one copy instead of process_vm_readv into a buffer here and a write from it.
+ */
+export interface SelfWriter {
+  /** Passes this process's fd of the pages file to the task; returns its number there. */
+  install(fd: number): number;
+  /** pwrite64(taskFd, addr, length, offset) in the task: bytes written, or -errno. */
+  pwrite(taskFd: number, addr: bigint, length: number, offset: number): bigint;
+  close(taskFd: number): void;
 }
 
 export interface PagesResult {
@@ -35,17 +49,47 @@ export interface PagesResult {
  * returns the pagemap ranges that index them. Only pages that hold data are taken: present or swapped,
  * not the shared zero page, and in a private file mapping only the pages that were copied on write
  * (PAGEMAP_SCAN's PAGE_IS_FILE clear: the others are in the file). vdso, vvar, vsyscall and shared
- * mappings are left out. Reads are synchronous process_vm_readv in chunks (the tracer thread may not
- * wait for a promise), written straight to the file.
+ * mappings are left out. With a SelfWriter the task writes its pages itself; otherwise they are read
+ * with synchronous process_vm_readv in chunks (the tracer thread may not wait for a promise) and
+ * written from here. Like CRIU, the file is left to the page cache: no fsync.
  */
 export function dumpPages(pid: number, vmas: readonly Vma[], dir: string, pagesId: number, opts: PagesOptions = {}): PagesResult {
-  const chunkSize = opts.chunkSize ?? 4 << 20;
+  const chunkSize = opts.chunkSize ?? 16 << 20;
+  // one buffer for every chunk: allocating and zeroing one per chunk costs as much as the copy
+  const buffer = Buffer.allocUnsafeSlow(chunkSize);
   const pagemap: MessageValue[] = [];
   let pagesScanned = 0;
   let pagesWritten = 0;
   let memdumpUs = 0;
   let memwriteUs = 0;
   const fd = openSync(join(dir, `pages-${pagesId}.img`), 'w');
+  const taskFd = opts.selfWriter?.install(fd);
+  let offset = 0;
+  /** Copies [addr, addr + length) to `offset` in the file, through a buffer here. */
+  const copy = (addr: bigint, length: number, at: number) => {
+    for (let off = 0; off < length; off += chunkSize) {
+      const len = Math.min(chunkSize, length - off);
+      const t1 = performance.now();
+      const bytes = attemptRead(pid, addr + BigInt(off), buffer.subarray(0, len));
+      if (E.isLeft(bytes)) refuse('pages', pid, `reading 0x${(addr + BigInt(off)).toString(16)}+${len}: ${bytes.left.message}`);
+      const t2 = performance.now();
+      for (let done = 0; done < len; ) done += writeSync(fd, bytes.right, done, len - done, at + off + done);
+      memdumpUs += (t2 - t1) * 1000;
+      memwriteUs += (performance.now() - t2) * 1000;
+    }
+  };
+  /** The task writes the range itself; what it cannot (a PROT_NONE page: EFAULT) is copied here. */
+  const selfWrite = (addr: bigint, length: number, at: number) => {
+    const t1 = performance.now();
+    let done = 0;
+    while (done < length) {
+      const n = opts.selfWriter!.pwrite(taskFd!, addr + BigInt(done), length - done, at + done);
+      if (n <= 0n) break;
+      done += Number(n);
+    }
+    memwriteUs += (performance.now() - t1) * 1000;
+    if (done < length) copy(addr + BigInt(done), length - done, at + done);
+  };
   try {
     for (const vma of vmas) {
       if (!vma.dumpPages) continue;
@@ -63,22 +107,24 @@ export function dumpPages(pid: number, vmas: readonly Vma[], dir: string, pagesI
       for (const r of regions.right) {
         const nr = Number((r.end - r.start) / BigInt(PAGE_SIZE));
         pagemap.push({ vaddr: r.start, compat_nr_pages: 0, flags, nr_pages: BigInt(nr) });
-        for (let off = 0; off < nr * PAGE_SIZE; off += chunkSize) {
-          const len = Math.min(chunkSize, nr * PAGE_SIZE - off);
-          const t1 = performance.now();
-          const bytes = readMemory(pid, r.start + BigInt(off), len);
-          if (E.isLeft(bytes)) refuse('pages', pid, `reading 0x${(r.start + BigInt(off)).toString(16)}+${len}: ${bytes.left.message}`);
-          const t2 = performance.now();
-          for (let done = 0; done < len; ) done += writeSync(fd, bytes.right, done, len - done);
-          memdumpUs += (t2 - t1) * 1000;
-          memwriteUs += (performance.now() - t2) * 1000;
-        }
+        if (taskFd !== undefined) selfWrite(r.start, nr * PAGE_SIZE, offset);
+        else copy(r.start, nr * PAGE_SIZE, offset);
+        offset += nr * PAGE_SIZE;
         pagesWritten += nr;
       }
     }
-    fsyncSync(fd);
   } finally {
+    if (taskFd !== undefined) opts.selfWriter!.close(taskFd);
     closeSync(fd);
   }
   return { pagemap, pagesScanned, pagesWritten, memdumpUs: Math.round(memdumpUs), memwriteUs: Math.round(memwriteUs) };
+}
+
+function attemptRead(pid: number, addr: bigint, into: Buffer): E.Either<PtraceError, Uint8Array> {
+  try {
+    return E.right(readMemoryInto(pid, addr, into));
+  } catch (error) {
+    if (error instanceof PtraceFailure) return E.left(error.error);
+    throw error;
+  }
 }
