@@ -76,7 +76,14 @@ function logger(options: CliOptions): Log {
   const workDir = options.workDir ?? options.imagesDir ?? '.';
   const file = options.logFile && options.logFile !== '-' ? (isAbsolute(options.logFile) ? options.logFile : join(workDir, options.logFile)) : undefined;
   const start = performance.now();
+  // On a terminal, the steps of a long dump or restore show on one line that is rewritten in place.
+  const progress = !file && process.stderr.isTTY && options.verbosity < 3;
   return (level, message) => {
+    if (progress && level === 3) {
+      process.stderr.write(`\r\x1b[K${message.slice(0, (process.stderr.columns ?? 80) - 1)}`);
+      return;
+    }
+    if (progress) process.stderr.write('\r\x1b[K');
     if (level > options.verbosity) return;
     const line = `(${((performance.now() - start) / 1000).toFixed(6).padStart(12)}) ${level === 1 ? 'Error: ' : level === 2 ? 'Warn: ' : ''}${message}\n`;
     if (file) appendFileSync(file, line);
