@@ -68,32 +68,39 @@ export function installFd(tid: number, arch: Arch, fd: number, opts: InstallFdOp
 }
 
 export function installFdRaw(tid: number, arch: Arch, fd: number, opts: InstallFdOptions = {}): number {
-  return withRemoteScratch(tid, arch, arch.pageSize, (scratch) => {
+  return withRemoteScratch(tid, arch, CMSG + 24, (scratch) => {
     remoteCall(tid, arch, 'socketpair', [AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, scratch + BigInt(SV)], opts);
     const sv = readMemoryRaw(tid, scratch + BigInt(SV), 8);
-    const [s0, s1] = [new DataView(sv.buffer, sv.byteOffset).getInt32(0, true), new DataView(sv.buffer, sv.byteOffset).getInt32(4, true)];
+    const sockets = [new DataView(sv.buffer, sv.byteOffset).getInt32(0, true), new DataView(sv.buffer, sv.byteOffset).getInt32(4, true)];
+    const closeSockets = () => {
+      for (const s of sockets.splice(0)) remoteCall(tid, arch, 'close', [s], opts);
+    };
+    let got: number;
     try {
       // pidfd_open wants the thread-group leader.
-      const local = stealFdRaw(threadGroupOf(tid) ?? tid, s1);
+      const local = stealFdRaw(threadGroupOf(tid) ?? tid, sockets[1]);
       try {
         sendFd(tid, local, fd);
       } finally {
         sys(NR.close, local);
       }
       writeMemoryRaw(tid, scratch + BigInt(IOV), recvmsgArgs(scratch));
-      remoteCall(tid, arch, 'recvmsg', [s0, scratch + BigInt(MSGHDR), opts.cloexec ? MSG_CMSG_CLOEXEC : 0], opts);
+      remoteCall(tid, arch, 'recvmsg', [sockets[0], scratch + BigInt(MSGHDR), opts.cloexec ? MSG_CMSG_CLOEXEC : 0], opts);
       const cmsg = readMemoryRaw(tid, scratch + BigInt(CMSG), 24);
       const view = new DataView(cmsg.buffer, cmsg.byteOffset);
       if (view.getInt32(8, true) !== SOL_SOCKET || view.getInt32(12, true) !== SCM_RIGHTS) fail('remote recvmsg', tid, 5, 'no SCM_RIGHTS in the message');
-      const got = view.getInt32(16, true);
-      if (opts.targetFd === undefined || opts.targetFd === got) return got;
-      remoteCall(tid, arch, 'dup3', [got, opts.targetFd, opts.cloexec ? O_CLOEXEC : 0], opts);
-      remoteCall(tid, arch, 'close', [got], opts);
-      return opts.targetFd;
+      got = view.getInt32(16, true);
     } finally {
-      remoteCall(tid, arch, 'close', [s0], opts);
-      remoteCall(tid, arch, 'close', [s1], opts);
+      closeSockets();
     }
+    // The sockets are gone before the fd moves: the number it must get may be one of theirs.
+    if (opts.targetFd === undefined || opts.targetFd === got) return got;
+    try {
+      remoteCall(tid, arch, 'dup3', [got, opts.targetFd, opts.cloexec ? O_CLOEXEC : 0], opts);
+    } finally {
+      remoteCall(tid, arch, 'close', [got], opts);
+    }
+    return opts.targetFd;
   }, opts);
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readlinkSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readlinkSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,35 @@ describe('file descriptors', () => {
     expect(result.selfcheck, result.failure).toBe('OK');
     // The program's own fd moved by what we read through our copy: it is the same open file.
     expect(Number(result.fd_offset)).toBe(5 + n);
+  });
+});
+
+describe('installing an fd at a number the transfer itself uses', () => {
+  it('an fd installed at the number of one of the temporary sockets stays open', async () => {
+    const t = await startDetached(compile('tree4'), ['16']);
+    const tree = right(freezeTree(t.pid));
+    const mine = join(t.dir, 'installed.txt');
+    writeFileSync(mine, 'installed by the tracer');
+    const local = openSync(mine, 'r');
+    try {
+      // the socketpair takes the two lowest free numbers: ask for each of them in turn
+      for (const which of [0, 1]) {
+        const used = new Set(readdirSync(`/proc/${t.pid}/fd`).map(Number));
+        const free: number[] = [];
+        for (let n = 0; free.length < 2; n++) if (!used.has(n)) free.push(n);
+        const target = free[which];
+        expect(right(installFd(t.pid, arch, local, { targetFd: target }))).toBe(target);
+        expect(readlinkSync(`/proc/${t.pid}/fd/${target}`)).toBe(mine);
+        // no socket is left behind, and nothing but the installed fd was added
+        const now = readdirSync(`/proc/${t.pid}/fd`).map(Number);
+        expect(now.sort((a, b) => a - b)).toEqual([...used, target].sort((a, b) => a - b));
+      }
+    } finally {
+      closeSync(local);
+    }
+    right(thawTree(tree));
+    const result = await stopAndCheck(t);
+    expect(result.selfcheck, result.failure).toBe('OK');
   });
 });
 
