@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { releaseStragglers, thawTree, type FrozenTree, waitTask } from '@criu-ts/ptrace';
+import { pollTask, releaseStragglers, thawTree, type FrozenTree } from '@criu-ts/ptrace';
 
 /** How a dumped tree is left: killed (CRIU's default), running on, or stopped. */
 export type DumpEnding = 'kill' | 'run' | 'stop';
@@ -20,7 +20,7 @@ export function finishTree(tree: FrozenTree, ending: DumpEnding, timeoutMs = 500
     while (Date.now() < deadline && tids.some(([pid, tid]) => alive(pid, tid))) spin(1);
     // A traced task's death is reported to its tracer first: collecting it here hands the zombie
     // to its real parent at once, so its PID is free as soon as the dump returns.
-    for (const [, tid] of tids) collectDeath(tid, Math.max(0, deadline - Date.now()));
+    collectDeaths(tids.map(([, tid]) => tid), deadline);
   }
   thawTree(tree);
   const deadline = Date.now() + timeoutMs;
@@ -28,11 +28,22 @@ export function finishTree(tree: FrozenTree, ending: DumpEnding, timeoutMs = 500
   return tree.tasks.flatMap((t) => t.threads.map((th) => th.tid)).filter((tid) => tracedByUs(tid));
 }
 
-function collectDeath(tid: number, timeoutMs: number): void {
-  try {
-    while (waitTask(tid, timeoutMs).kind === 'stopped');
-  } catch {
-    // already collected, or not ours
+/**
+ * Collects every thread's death, in whatever order they become reportable: a thread-group leader's
+ * only once its other threads are collected, so waiting on the leaders first would wait for nothing.
+ */
+function collectDeaths(tids: readonly number[], deadline: number): void {
+  const pending = new Set(tids);
+  while (pending.size > 0 && Date.now() < deadline) {
+    for (const tid of [...pending]) {
+      try {
+        const st = pollTask(tid);
+        if (st && st.kind !== 'stopped') pending.delete(tid);
+      } catch {
+        pending.delete(tid); // already collected, or not ours
+      }
+    }
+    if (pending.size > 0) spin(1);
   }
 }
 

@@ -1,4 +1,4 @@
-import { readMemory, remoteSyscall, writeMemory, type Arch } from '@criu-ts/ptrace';
+import { getRegsetRaw, readMaps, readMemory, remoteSyscall, writeMemory, type Arch } from '@criu-ts/ptrace';
 import { DumpFault, type DumpRemote } from '@criu-ts/task';
 import * as E from 'fp-ts/lib/Either.js';
 
@@ -7,14 +7,23 @@ const PROT_WRITE = 2;
 const MAP_SHARED = 0x01;
 const MAP_ANONYMOUS = 0x20;
 
+/** The x86-64 red zone: the 128 bytes below the stack pointer that leaf code may use without moving it. */
+const RED_ZONE = 128n;
+
 /**
- * Remote syscalls for the dump halves, over @criu-ts/ptrace, with one scratch mapping per process for
- * pointer arguments. The scratch is MAP_SHARED anonymous memory: it never merges with a neighbouring
- * VMA of the task, so it can be told apart exactly in /proc/PID/maps and left out of the dump.
+ * Remote syscalls for the dump halves, over @criu-ts/ptrace, with a scratch area per process for
+ * pointer arguments. The scratch is the 512 bytes just below the main thread's red zone: the kernel
+ * writes a signal frame there (over a KiB) whenever it delivers a signal, so the program keeps nothing
+ * in it, nothing is mapped, and nothing is left behind if we die mid-dump (a mapping would be: the
+ * kernel detaches a dead tracer's tracees and they run on with whatever we left in them). Only when
+ * that memory is not mapped (a stack pointer at the very bottom of its stack) is a scratch mapped: MAP_SHARED
+ * anonymous memory, which never merges with a neighbouring VMA, so it can be told apart exactly in
+ * /proc/PID/maps and left out of the dump.
  */
 export class TreeRemote implements DumpRemote {
-  readonly scratchSize = 16384;
+  readonly scratchSize = 512;
   private readonly scratches = new Map<number, bigint>();
+  private readonly mapped = new Set<number>();
 
   constructor(private readonly arch: Arch, private readonly log: (msg: string) => void = () => {}) {}
 
@@ -35,17 +44,30 @@ export class TreeRemote implements DumpRemote {
   scratch(pid: number): bigint {
     let addr = this.scratches.get(pid);
     if (addr === undefined) {
-      addr = this.call(pid, 'mmap', [0, this.scratchSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0]);
+      addr = this.belowRedZone(pid);
+      if (addr === undefined) {
+        addr = this.call(pid, 'mmap', [0, this.scratchSize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0]);
+        this.mapped.add(pid);
+      }
       this.scratches.set(pid, addr);
-      this.log(`scratch for ${pid} at 0x${addr.toString(16)}`);
+      this.log(`scratch for ${pid} at 0x${addr.toString(16)}${this.mapped.has(pid) ? ' (mapped)' : ' (below the stack pointer)'}`);
     }
     return addr;
+  }
+
+  /** The scratch below the main thread's red zone, if that memory is mapped writable. */
+  private belowRedZone(pid: number): bigint | undefined {
+    if (this.arch.name !== 'x86_64') return undefined;
+    const sp = this.arch.stackPointer(getRegsetRaw(pid, this.arch.gpregs.note, this.arch.gpregs.size));
+    const start = (sp - RED_ZONE - BigInt(this.scratchSize)) & ~63n;
+    const area = (readMaps(pid) ?? []).find((m) => m.start <= start && sp <= m.end);
+    return area && area.perms.startsWith('rw') ? start : undefined;
   }
 
   /** The scratch ranges mapped so far, by pid. */
   scratchRange(pid: number): { start: bigint; end: bigint } | undefined {
     const addr = this.scratches.get(pid);
-    return addr === undefined ? undefined : { start: addr, end: addr + BigInt(this.scratchSize) };
+    return addr === undefined || !this.mapped.has(pid) ? undefined : { start: addr, end: addr + BigInt(this.scratchSize) };
   }
 
   /** Unmaps the scratch of `pid` (best effort: a task that died has none to unmap). */
@@ -53,6 +75,7 @@ export class TreeRemote implements DumpRemote {
     const addr = this.scratches.get(pid);
     if (addr === undefined) return;
     this.scratches.delete(pid);
+    if (!this.mapped.delete(pid)) return;
     try {
       this.callRaw(pid, 'munmap', [addr, this.scratchSize]);
     } catch (e) {

@@ -1,6 +1,6 @@
 import type { MessageValue } from '@criu-ts/images';
 
-const FD_TYPES = { REG: 1, PIPE: 2 } as const;
+const FD_TYPES = { REG: 1, PIPE: 2, MEMFD: 18 } as const;
 
 const NO_OWNER: MessageValue = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
 
@@ -45,6 +45,13 @@ export class FileTable {
     if (f.size !== undefined) reg.size = f.size;
     reg.mode = f.mode;
     this.entries.push({ type: FD_TYPES.REG, id, reg });
+    return id;
+  }
+
+  /** A MEMFD entry: a memfd (or shared anonymous memory, which CRIU dumps the same way) whose inode is memfd.img's `inodeId`. */
+  addMemfd(f: { inodeId: number; flags: number }): number {
+    const id = this.next();
+    this.entries.push({ type: FD_TYPES.MEMFD, id, memfd: { id, flags: f.flags, pos: 0n, fown: NO_OWNER, inode_id: f.inodeId } });
     return id;
   }
 

@@ -14,6 +14,7 @@ export const VMA = {
   ANON_SHARED: 1 << 8,
   ANON_PRIVATE: 1 << 9,
   AREA_VVAR: 1 << 12,
+  AREA_MEMFD: 1 << 14,
 } as const;
 
 export const MAP = { SHARED: 0x1, PRIVATE: 0x2, ANONYMOUS: 0x20, GROWSDOWN: 0x100, LOCKED: 0x2000, NORESERVE: 0x4000, HUGETLB: 0x40000 } as const;
@@ -30,6 +31,11 @@ const MAP_BY_VMFLAG: Readonly<Record<string, number>> = { gd: MAP.GROWSDOWN, lo:
 export interface MappedFiles {
   /** The id of the file behind a /proc link (`/proc/PID/map_files/START-END`), named `name`. */
   mapped(pid: number, link: string, name: string): number;
+  /**
+   * The MEMFD id of the shared memory object (shmem: MAP_SHARED anonymous memory or a memfd) behind a
+   * /proc link, one per object however many VMAs and tasks map it.
+   */
+  sharedMemory(pid: number, link: string, name: string): number;
 }
 
 /** One VMA as it goes into mm-PID.img, with what the pages dump needs to know about it. */
@@ -59,8 +65,11 @@ interface SmapsArea {
  * Every VMA of task `pid` from /proc/PID/smaps, in CRIU's vma_entry form: prot, MAP_* flags (with
  * MAP_GROWSDOWN, MAP_LOCKED... from VmFlags), madvise bits, CRIU's status bits, and for file mappings
  * the file's id in files.img and the open mode. `[vvar_vclock]` is folded into the `[vvar]` before it,
- * and a stack VMA gets back the guard page /proc hides, both as CRIU 4.2 writes them. MAP_SHARED
- * anonymous memory, memfd and SysV shm mappings, deleted files and device mappings are refused.
+ * and a stack VMA gets back the guard page /proc hides, both as CRIU 4.2 writes them. Shared memory
+ * (MAP_SHARED anonymous, shown as `/dev/zero (deleted)` or `[anon_shmem:NAME]`, and memfd mappings) is
+ * written as CRIU 4.2 writes it on this kernel: a shared file mapping (VMA_FILE_SHARED |
+ * VMA_AREA_MEMFD) of a MEMFD file whose inode entry names the object's pages. SysV shm, deleted files
+ * and device mappings are refused.
  * `ignore` names mappings that are not the task's own (the dumper's scratch pages).
  */
 export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: readonly { start: bigint; end: bigint }[] } = {}): Vma[] {
@@ -110,12 +119,17 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       }
     } else if (path === '[heap]') {
       status = VMA.AREA_REGULAR | VMA.AREA_HEAP | VMA.ANON_PRIVATE;
+    } else if (shared && isSharedMemoryPath(path)) {
+      const link = `/proc/${pid}/map_files/${area.start.toString(16)}-${area.end.toString(16)}`;
+      shmid = BigInt(files.sharedMemory(pid, link, path));
+      status = VMA.AREA_REGULAR | VMA.FILE_SHARED | VMA.AREA_MEMFD;
+      fdflags = prot & PROT.WRITE ? O_RDWR : O_RDONLY;
     } else if (anonymous) {
       if (shared) refuse('vmas', pid, `task ${pid} has MAP_SHARED anonymous memory at ${where}: shared memory cannot be dumped yet`);
       status = VMA.AREA_REGULAR | VMA.ANON_PRIVATE;
     } else {
-      if (path.startsWith('[anon_shmem:') || path.startsWith('/SYSV') || path.startsWith('/memfd:') || (shared && path.startsWith('/dev/zero'))) {
-        refuse('vmas', pid, `task ${pid} has shared memory at ${where}: MAP_SHARED anonymous, memfd and SysV shm mappings cannot be dumped yet`);
+      if (path.startsWith('[anon_shmem:') || path.startsWith('/SYSV') || path.startsWith('/memfd:')) {
+        refuse('vmas', pid, `task ${pid} maps shared memory privately or SysV shm at ${where}: not supported yet`);
       }
       if (path.endsWith(' (deleted)')) refuse('vmas', pid, `task ${pid} maps the deleted file at ${where}: deleted (ghost) files cannot be dumped yet`);
       if (area.inode === 0) refuse('vmas', pid, `task ${pid} has a special mapping at ${where}: not supported yet`);
@@ -143,6 +157,11 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
     });
   }
   return out;
+}
+
+/** How /proc names a shmem object mapped shared: anonymous (named or not) or a memfd. */
+function isSharedMemoryPath(path: string): boolean {
+  return path === '/dev/zero (deleted)' || path.startsWith('[anon_shmem:') || (path.startsWith('/memfd:') && path.endsWith(' (deleted)'));
 }
 
 function parseSmaps(text: string): SmapsArea[] {

@@ -1,0 +1,197 @@
+import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import type { MessageValue } from '@criu-ts/images';
+import { addressOf, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { refuse } from './fault.js';
+
+const PAGE_SIZE = 4096;
+const PE_PRESENT = 1 << 2;
+const NR_CLOSE = 3;
+const NR_LSEEK = 8;
+const NR_FCNTL = 72;
+const NR_MEMFD_CREATE = 319;
+const SEEK_DATA = 3;
+const SEEK_HOLE = 4;
+const ENXIO = 6;
+const F_GET_SEALS = 1034;
+const F_SEAL_SEAL = 1;
+const MFD_CLOEXEC = 1;
+
+/** One shmem object of the tree: MAP_SHARED anonymous memory or a memfd, mapped by one task or more. */
+export interface ShmemObject {
+  /** Its inode number, CRIU's shmid: it names pagemap-shmem-<shmid>.img. */
+  readonly shmid: number;
+  /** Its memfd_inode_entry id, and the MEMFD entry of files.img that the VMAs name. */
+  readonly inodeId: number;
+  readonly fileId: number;
+  readonly size: bigint;
+  readonly entry: MessageValue;
+  /** A /proc/PID/map_files link to it, for reading its pages. */
+  readonly link: string;
+  readonly pid: number;
+}
+
+export interface ShmemPagesResult {
+  /** Images to write: pagemap-shmem-<shmid>.img (pagemap head and ranges; offsets in the object as vaddr). */
+  readonly images: { name: string; entries: MessageValue[] }[];
+  /** pages-<id>.img files written. */
+  readonly pagesFiles: string[];
+  readonly pagesScanned: number;
+  readonly pagesWritten: number;
+}
+
+/**
+ * The tree's shared memory objects, each once however many VMAs and tasks map it (keyed by device and
+ * inode of the object behind /proc/PID/map_files). Their pages are read once, from the object itself:
+ * the map_files link opens the shmem file, whose SEEK_DATA/SEEK_HOLE extents are the pages it holds
+ * (in memory or in swap), whichever task wrote them and wherever it maps them.
+ */
+export class SharedMemory {
+  private readonly objects = new Map<string, ShmemObject>();
+  private shmDev: bigint | undefined;
+
+  /** `fileId(inodeId)` adds the MEMFD entry of files.img for a new object and returns its id. */
+  constructor(private readonly fileId: (inodeId: number, flags: number) => number) {}
+
+  /** The MEMFD file id of the object mapped at `link` (a VMA's shmid). */
+  sharedMemory(pid: number, link: string, name: string): number {
+    let st: BigIntStats;
+    try {
+      st = statSync(link, { bigint: true });
+    } catch (e) {
+      return refuse('vmas', pid, `cannot stat ${link} (${name}): ${(e as Error).message}`);
+    }
+    if (st.dev !== this.shmemDevice()) refuse('vmas', pid, `task ${pid} maps ${name} shared, which is not a shmem object: not supported yet`);
+    const key = `${st.dev}:${st.ino}`;
+    const known = this.objects.get(key);
+    if (known) return known.fileId;
+    const inodeId = this.objects.size + 1;
+    const fileId = this.fileId(inodeId, O_RDWR);
+    const entry: MessageValue = {
+      name: inodeName(name),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: st.size,
+      shmid: Number(st.ino),
+      seals: seals(link),
+      inode_id: BigInt(inodeId),
+      mode: Number(st.mode),
+    };
+    this.objects.set(key, { shmid: Number(st.ino), inodeId, fileId, size: st.size, entry, link, pid });
+    return fileId;
+  }
+
+  /** memfd.img entries (memfd_inode_entry), in id order. */
+  inodeEntries(): MessageValue[] {
+    return [...this.objects.values()].map((o) => o.entry);
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  /**
+   * Copies each object's pages into `<dir>/pages-<id>.img` (ids from `firstPagesId` on) and returns the
+   * pagemap-shmem images that index them. Call while the tree is frozen.
+   */
+  dumpPages(dir: string, firstPagesId: number, chunkSize = 4 << 20): ShmemPagesResult {
+    const images: { name: string; entries: MessageValue[] }[] = [];
+    const pagesFiles: string[] = [];
+    let pagesScanned = 0;
+    let pagesWritten = 0;
+    [...this.objects.values()].forEach((object, index) => {
+      const pagesId = firstPagesId + index;
+      const pagesFile = `pages-${pagesId}.img`;
+      let source: number;
+      try {
+        source = openSync(object.link, 'r');
+      } catch (e) {
+        return refuse('pages', object.pid, `cannot open the shared memory at ${object.link}: ${(e as Error).message}`);
+      }
+      const out = openSync(join(dir, pagesFile), 'w');
+      const pagemap: MessageValue[] = [{ pages_id: pagesId }];
+      try {
+        const size = Number(fstatSync(source, { bigint: true }).size);
+        pagesScanned += Math.ceil(size / PAGE_SIZE);
+        const buf = Buffer.allocUnsafe(chunkSize);
+        for (const [start, end] of dataExtents(source, size, object.pid)) {
+          pagemap.push({ vaddr: BigInt(start), compat_nr_pages: 0, flags: PE_PRESENT, nr_pages: BigInt((end - start) / PAGE_SIZE) });
+          for (let off = start; off < end; ) {
+            const n = readSync(source, buf, 0, Math.min(chunkSize, end - off), off);
+            if (n <= 0) refuse('pages', object.pid, `the shared memory at ${object.link} ends at ${off}, before ${end}`);
+            for (let done = 0; done < n; ) done += writeSync(out, buf, done, n - done);
+            off += n;
+          }
+          pagesWritten += (end - start) / PAGE_SIZE;
+        }
+        fsyncSync(out);
+      } finally {
+        closeSync(out);
+        closeSync(source);
+      }
+      images.push({ name: `pagemap-shmem-${object.shmid}.img`, entries: pagemap });
+      pagesFiles.push(pagesFile);
+    });
+    return { images, pagesFiles, pagesScanned, pagesWritten };
+  }
+
+  /** The device of the kernel's internal shmem mount, which every MAP_SHARED anonymous object and memfd lives on. */
+  private shmemDevice(): bigint {
+    if (this.shmDev === undefined) {
+      const name = kbuf(16);
+      name.write('criu-ts-probe');
+      const fd = sys(NR_MEMFD_CREATE, addressOf(name), MFD_CLOEXEC);
+      keepAlive(name);
+      if (fd < 0) refuse('vmas', undefined, `memfd_create failed: errno ${-fd}`);
+      try {
+        this.shmDev = fstatSync(fd, { bigint: true }).dev;
+      } finally {
+        sys(NR_CLOSE, fd);
+      }
+    }
+    return this.shmDev;
+  }
+}
+
+const O_RDWR = 2;
+
+/** Page-aligned [start, end) byte ranges of the object that hold data. */
+function dataExtents(fd: number, size: number, pid: number): [number, number][] {
+  const out: [number, number][] = [];
+  let at = 0;
+  while (at < size) {
+    const data = sys(NR_LSEEK, fd, at, SEEK_DATA);
+    if (data === -ENXIO) break;
+    if (data < 0) refuse('pages', pid, `lseek(SEEK_DATA) on shared memory: errno ${-data}`);
+    const hole = sys(NR_LSEEK, fd, data, SEEK_HOLE);
+    if (hole < 0) refuse('pages', pid, `lseek(SEEK_HOLE) on shared memory: errno ${-hole}`);
+    const start = Math.floor(data / PAGE_SIZE) * PAGE_SIZE;
+    const end = Math.min(Math.ceil(hole / PAGE_SIZE) * PAGE_SIZE, Math.ceil(size / PAGE_SIZE) * PAGE_SIZE);
+    if (end <= start) break;
+    out.push([start, end]);
+    at = end;
+  }
+  return out;
+}
+
+/** The object's name as CRIU writes it: `/dev/zero` for anonymous memory, `memfd:NAME` for a memfd. */
+function inodeName(path: string): string {
+  const name = path.endsWith(' (deleted)') ? path.slice(0, -' (deleted)'.length) : path;
+  return name.startsWith('/memfd:') ? name.slice(1) : name;
+}
+
+/** The object's seals; anonymous shared memory has none to change (F_SEAL_SEAL, as CRIU records it). */
+function seals(link: string): number {
+  let fd: number;
+  try {
+    fd = openSync(link, 'r');
+  } catch {
+    return F_SEAL_SEAL;
+  }
+  try {
+    const r = sys(NR_FCNTL, fd, F_GET_SEALS);
+    return r < 0 ? F_SEAL_SEAL : r;
+  } finally {
+    closeSync(fd);
+  }
+}
