@@ -29,7 +29,13 @@ export async function startDetached(bin: string, args: string[] = [], timeoutMs 
   const dir = mkdtempSync(join(tmpdir(), 'dump-run-'));
   const r = spawnSync('setsid', ['-f', bin, dir, ...args], { stdio: 'ignore' });
   if (r.status !== 0) throw new Error(`setsid -f ${bin} failed: ${r.status}`);
-  const fields = parseFields(await waitForFile(join(dir, 'info'), timeoutMs));
+  // the program writes its info file with plain stdio: read it again until it is complete
+  const deadline = Date.now() + timeoutMs;
+  let fields = parseFields(await waitForFile(join(dir, 'info'), timeoutMs));
+  while (!(Number(fields.pid) > 0) && Date.now() < deadline) {
+    await sleep(10);
+    fields = parseFields(readFileSync(join(dir, 'info'), 'utf8'));
+  }
   started.push(Number(fields.pid));
   runDirs.push(dir);
   return { dir, pid: Number(fields.pid), info: fields };

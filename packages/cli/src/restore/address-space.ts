@@ -9,7 +9,8 @@ import { type MessageValue, PAGE_SIZE } from '@criu-ts/images';
 import { readMaps } from '@criu-ts/ptrace';
 import { HELPER_SIZE, type RemoteTask } from './remote-task.js';
 import { RestoreFault } from './restore-error.js';
-import type { RestorePlan, TaskPlan } from './restore-plan.js';
+import { type RestorePlan, shmidOfVma, type TaskPlan } from './restore-plan.js';
+import { mapSharedMemory, type ShmemTable } from './shmem.js';
 
 const VMA_AREA_VSYSCALL = 1 << 2;
 const VMA_AREA_VDSO = 1 << 3;
@@ -114,8 +115,11 @@ export function moveVdso(task: RemoteTask, plan: TaskPlan): void {
   for (const move of parked) task.call('mremap', [move.at, move.size, move.size, MREMAP_MAYMOVE | MREMAP_FIXED, move.to]);
 }
 
-/** Maps every dumped VMA at its address, fills it from the pages image, then gives it its protection. */
-export function restoreVmas(task: RemoteTask, plan: TaskPlan, restore: RestorePlan): void {
+/**
+ * Maps every dumped VMA at its address, fills it from the pages image, then gives it its protection.
+ * Shared memory is mapped from the object made once for the whole tree (see shmem.ts).
+ */
+export function restoreVmas(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, shmem: ShmemTable): void {
   const vmas = vmasOf(plan).filter((v) => !(v.status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL)));
   for (const vma of vmas) {
     task.resetScratch();
@@ -123,7 +127,12 @@ export function restoreVmas(task: RemoteTask, plan: TaskPlan, restore: RestorePl
     // writable until the pages are in; the final protection comes after
     const prot = vma.prot | PROT_WRITE;
     const fixed = MAP_FIXED_NOREPLACE | (vma.flags & ~MAP_FIXED);
-    if (vma.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+    const shmid = shmidOfVma(restore, { status: vma.status, shmid: vma.shmid });
+    if (shmid !== undefined) {
+      const object = restore.shmem.get(shmid);
+      if (!object) throw new RestoreFault('memory', `the VMA at 0x${vma.start.toString(16)} maps shared memory ${shmid}, which the images do not describe`, plan.pid);
+      mapSharedMemory(task, vma, object, shmem);
+    } else if (vma.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
       const path = filePath(restore, vma.shmid, plan.pid);
       const shared = (vma.flags & MAP_SHARED) !== 0 && (vma.prot & PROT_WRITE) !== 0;
       const fd = task.call('openat', [AT_FDCWD, task.putString(path), (shared ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0]);

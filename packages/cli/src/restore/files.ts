@@ -70,10 +70,7 @@ function restorePipeEnd(task: RemoteTask, fd: number, cloexec: boolean, pipe: Me
   }
   const flags = Number(pipe.flags);
   const end = (flags & O_ACCMODE) === 0 ? ends[0] : ends[1];
-  // installed at whatever number it gets, then moved: the fd it must have may be one that the
-  // transfer itself uses for a moment
-  const got = installFdRaw(task.tid, task.arch, end, { cloexec, mode: 'vdso', at: task.helper });
-  moveFd(task, got, fd, cloexec);
+  installFdRaw(task.tid, task.arch, end, { targetFd: fd, cloexec, mode: 'vdso', at: task.helper });
   if (flags & O_NONBLOCK) task.call('fcntl', [fd, F_SETFL, flags & O_NONBLOCK]);
 }
 

@@ -24,6 +24,15 @@ export interface TaskPlan {
   readonly fs: MessageValue;
 }
 
+/** A shared memory object (MAP_SHARED anonymous memory or a memfd), by CRIU's shmid. */
+export interface ShmemPlan {
+  readonly shmid: number;
+  readonly size: bigint;
+  /** Where its pages are (absent when none was dumped). */
+  readonly pagesFile?: string;
+  readonly ranges: readonly PageRange[];
+}
+
 export interface RestorePlan {
   readonly imagesDir: string;
   /** Parents before children. */
@@ -32,6 +41,21 @@ export interface RestorePlan {
   readonly files: ReadonlyMap<number, MessageValue>;
   /** Unread pipe bytes by pipe id (the pipe's inode at dump time). */
   readonly pipeData: ReadonlyMap<number, Uint8Array>;
+  /** Shared memory objects by shmid. */
+  readonly shmem: ReadonlyMap<number, ShmemPlan>;
+  /** The shmid behind each MEMFD entry of files.img, by file id (memfd.img's inodes). */
+  readonly memfdShmid: ReadonlyMap<number, number>;
+}
+
+const VMA_ANON_SHARED = 1 << 8;
+const VMA_AREA_MEMFD = 1 << 14;
+
+/** The shmid of the object a VMA maps, if it maps one: a MEMFD file's inode (CRIU 4.x), or shmid itself (VMA_ANON_SHARED). */
+export function shmidOfVma(restore: RestorePlan, vma: MessageValue): number | undefined {
+  const status = Number(vma.status);
+  if (status & VMA_AREA_MEMFD) return restore.memfdShmid.get(Number(vma.shmid));
+  if (status & VMA_ANON_SHARED) return Number(vma.shmid);
+  return undefined;
 }
 
 export function readRestorePlan(imagesDir: string): RestorePlan {
@@ -69,7 +93,7 @@ export function readRestorePlan(imagesDir: string): RestorePlan {
     const mm = single(`mm-${pid}.img`);
     const pagemap = dir.pagemap(`pagemap-${pid}.img`);
     if (pagemap._tag === 'Left') throw new RestoreFault('images', pagemap.left.message, pid);
-    checkPagesFile(imagesDir, pagemap.right.pagesFile, pagemap.right.ranges, pid);
+    checkPagesFile(imagesDir, pagemap.right.pagesFile, pagemap.right.ranges, `pagemap-${pid}.img`, pid);
     const fds = read(`fdinfo-${Number(ids.files_id)}.img`).entries.map((e) => e.message);
     for (const fd of fds) {
       if (!files.has(Number(fd.id))) throw new RestoreFault('images', `fdinfo-${ids.files_id}.img: fd ${fd.fd} names file ${fd.id}, which files.img lacks`, pid);
@@ -90,10 +114,54 @@ export function readRestorePlan(imagesDir: string): RestorePlan {
     };
   });
   if (tasks.length === 0) throw new RestoreFault('images', 'pstree.img has no task');
-  return { imagesDir, tasks, files, pipeData };
+  const { shmem, memfdShmid } = readShmem(imagesDir, dir, tasks, files, dir.has('memfd.img') ? read('memfd.img').entries.map((e) => e.message) : []);
+  return { imagesDir, tasks, files, pipeData, shmem, memfdShmid };
 }
 
-function checkPagesFile(imagesDir: string, pagesFile: string, ranges: readonly PageRange[], pid: number): void {
+/**
+ * The shared memory objects the VMAs name, with their size (memfd.img's, or for a VMA_ANON_SHARED
+ * object the end of its furthest mapping) and the pages pagemap-shmem-<shmid>.img lists.
+ */
+function readShmem(imagesDir: string, dir: ImagesDir, tasks: readonly TaskPlan[], files: ReadonlyMap<number, MessageValue>, inodes: readonly MessageValue[]) {
+  const byInode = new Map(inodes.map((inode) => [Number(inode.inode_id), inode]));
+  const memfdShmid = new Map<number, number>();
+  const sizes = new Map<number, bigint>();
+  for (const [id, file] of files) {
+    const memfd = file.memfd as MessageValue | undefined;
+    if (!memfd) continue;
+    const inode = byInode.get(Number(memfd.inode_id));
+    if (!inode) throw new RestoreFault('images', `files.img: memfd ${id} names inode ${memfd.inode_id}, which memfd.img lacks`);
+    memfdShmid.set(id, Number(inode.shmid));
+    sizes.set(Number(inode.shmid), BigInt(inode.size as bigint));
+  }
+  const partial: RestorePlan = { imagesDir, tasks, files, pipeData: new Map(), shmem: new Map(), memfdShmid };
+  for (const task of tasks) {
+    for (const vma of (task.mm.vmas ?? []) as MessageValue[]) {
+      const status = Number(vma.status);
+      if (!(status & (VMA_ANON_SHARED | VMA_AREA_MEMFD))) continue;
+      const shmid = shmidOfVma(partial, vma);
+      if (shmid === undefined) throw new RestoreFault('images', `mm-${task.pid}.img: a shared memory VMA names memfd ${vma.shmid}, which files.img lacks`, task.pid);
+      if (status & VMA_AREA_MEMFD) continue;
+      const end = BigInt(vma.pgoff as bigint) + BigInt(vma.end as bigint) - BigInt(vma.start as bigint);
+      if (end > (sizes.get(shmid) ?? 0n)) sizes.set(shmid, end);
+    }
+  }
+  const shmem = new Map<number, ShmemPlan>();
+  for (const [shmid, size] of sizes) {
+    const name = `pagemap-shmem-${shmid}.img`;
+    if (!dir.has(name)) {
+      shmem.set(shmid, { shmid, size, ranges: [] });
+      continue;
+    }
+    const pagemap = dir.pagemap(name);
+    if (pagemap._tag === 'Left') throw new RestoreFault('images', pagemap.left.message);
+    checkPagesFile(imagesDir, pagemap.right.pagesFile, pagemap.right.ranges, name);
+    shmem.set(shmid, { shmid, size, pagesFile: pagemap.right.pagesFile, ranges: pagemap.right.ranges });
+  }
+  return { shmem, memfdShmid };
+}
+
+function checkPagesFile(imagesDir: string, pagesFile: string, ranges: readonly PageRange[], pagemapName: string, pid?: number): void {
   const needed = ranges.reduce((end, r) => (r.pagesOffset === undefined ? end : Math.max(end, r.pagesOffset + r.nrPages * PAGE_SIZE)), 0);
   if (needed === 0) return;
   let size = -1;
@@ -102,5 +170,5 @@ function checkPagesFile(imagesDir: string, pagesFile: string, ranges: readonly P
   } catch {
     throw new RestoreFault('images', `${join(imagesDir, pagesFile)} is missing`, pid);
   }
-  if (size < needed) throw new RestoreFault('images', `${pagesFile} holds ${size} bytes, pagemap-${pid}.img needs ${needed}`, pid);
+  if (size < needed) throw new RestoreFault('images', `${pagesFile} holds ${size} bytes, ${pagemapName} needs ${needed}`, pid);
 }

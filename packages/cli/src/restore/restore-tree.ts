@@ -33,6 +33,7 @@ import { closeInheritedFds, closePipes, type PipeTable, restoreFds, restoreFs } 
 import { HELPER_SIZE, RemoteTask } from './remote-task.js';
 import { type RestoreError, RestoreFault } from './restore-error.js';
 import { readRestorePlan, type RestorePlan, type TaskPlan } from './restore-plan.js';
+import { ShmemTable } from './shmem.js';
 import { blockedMask, restoreComm, restoreSigactions, restoreThreadState } from './task-state.js';
 
 export interface RestoreTreeOptions {
@@ -64,6 +65,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
   const arch = hostArch();
   const created: number[] = [];
   const pipes: PipeTable = new Map();
+  const shmem = new ShmemTable(plan.imagesDir);
   let donorPid: number | undefined;
   try {
     const donor = new RemoteTask(startDonor().root, arch);
@@ -76,7 +78,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     const threads = new Map<number, RemoteTask>();
     for (const task of plan.tasks) {
       const remote = tasks.get(task.pid)!;
-      rebuildTask(remote, task, plan, pipes, log);
+      rebuildTask(remote, task, plan, pipes, shmem, log);
       threads.set(task.pid, remote);
       for (const tid of task.threads.slice(1)) {
         cloneWithId(remote, tid, 'thread');
@@ -86,11 +88,13 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
       for (const tid of task.threads) restoreThreadState(threads.get(tid)!, task.cores.get(tid)!);
     }
     closePipes(pipes);
+    shmem.closeAll();
     for (const task of plan.tasks) releaseTask(task, threads, arch);
     log(2, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
     return right({ rootPid: plan.tasks[0].pid, tasks: plan.tasks.length, threads: threads.size });
   } catch (error) {
     closePipes(pipes);
+    shmem.closeAll();
     killAll(created, donorPid);
     return left(asRestoreError(error));
   }
@@ -139,6 +143,7 @@ function prepareDonor(donor: RemoteTask, plan: RestorePlan): void {
 
 function createTasks(donor: RemoteTask, plan: RestorePlan, created: number[], log: (level: number, message: string) => void): Map<number, RemoteTask> {
   const tasks = new Map<number, RemoteTask>();
+  const groups = new SessionsAndGroups(plan);
   for (const task of plan.tasks) {
     const isRoot = task === plan.tasks[0];
     const parent = isRoot ? donor : tasks.get(task.ppid);
@@ -147,27 +152,74 @@ function createTasks(donor: RemoteTask, plan: RestorePlan, created: number[], lo
     created.push(task.pid);
     const remote = new RemoteTask(task.pid, donor.arch, donor.helper);
     tasks.set(task.pid, remote);
-    joinSessionAndGroup(remote, task, isRoot ? undefined : plan.tasks.find((t) => t.pid === task.ppid));
+    groups.join(remote, task, isRoot ? undefined : task.ppid);
     log(3, `task ${task.pid} created`);
   }
+  groups.joinDeferred(tasks);
   return tasks;
 }
 
-/** A task is born in its parent's session and group; it leaves them for the ones it had. */
-function joinSessionAndGroup(task: RemoteTask, plan: TaskPlan, parent: TaskPlan | undefined): void {
-  if (plan.sid === plan.pid) task.call('setsid', []);
-  else if (!parent || parent.sid !== plan.sid) {
-    throw new RestoreFault('pstree', `task ${plan.pid} belongs to session ${plan.sid}, which is not in the images (a shell job): not supported yet`, plan.pid);
+/**
+ * Sessions and process groups, set up while the tree is cloned. A task is born in its parent's
+ * session and group. A session can only be made by its leader (setsid) and only inherited after that,
+ * so a session leader calls setsid before it clones its children, and every other task must be born
+ * into its session: its parent's must be the same (the images say a task whose session belongs to an
+ * ancestor got it through the tasks in between). A group can be joined from anywhere in its session,
+ * but only once its leader (or a member) exists: a task older than its group's leader joins it after
+ * the whole tree is cloned.
+ */
+class SessionsAndGroups {
+  /** The group each created task is in now. */
+  private readonly current = new Map<number, number>();
+  private readonly deferred: TaskPlan[] = [];
+  private readonly plans: Map<number, TaskPlan>;
+
+  constructor(plan: RestorePlan) {
+    this.plans = new Map(plan.tasks.map((t) => [t.pid, t]));
   }
-  const inherited = plan.sid === plan.pid ? plan.pid : parent!.pgid;
-  if (plan.pgid !== inherited) task.call('setpgid', [0, plan.pgid]);
+
+  join(task: RemoteTask, plan: TaskPlan, ppid: number | undefined): void {
+    const parent = ppid === undefined ? undefined : this.plans.get(ppid);
+    if (plan.sid === plan.pid) {
+      task.call('setsid', []);
+      this.current.set(plan.pid, plan.pid);
+    } else if (!parent || parent.sid !== plan.sid) {
+      throw new RestoreFault('pstree', `task ${plan.pid} belongs to session ${plan.sid}, which is not in the images (a shell job): not supported yet`, plan.pid);
+    } else {
+      this.current.set(plan.pid, this.current.get(parent.pid)!);
+    }
+    if (this.current.get(plan.pid) === plan.pgid) return;
+    if (plan.pgid === plan.pid || this.groupExists(plan.pgid)) this.setGroup(task, plan);
+    else this.deferred.push(plan);
+  }
+
+  /** The groups whose leader was cloned after a member: joined now that every task exists. */
+  joinDeferred(tasks: ReadonlyMap<number, RemoteTask>): void {
+    for (const plan of this.deferred) {
+      if (!this.groupExists(plan.pgid)) {
+        throw new RestoreFault('pstree', `task ${plan.pid} is in process group ${plan.pgid}, whose leader is not in the images: not supported yet`, plan.pid);
+      }
+      this.setGroup(tasks.get(plan.pid)!, plan);
+    }
+  }
+
+  private groupExists(pgid: number): boolean {
+    for (const group of this.current.values()) if (group === pgid) return true;
+    return false;
+  }
+
+  private setGroup(task: RemoteTask, plan: TaskPlan): void {
+    const { ret } = task.try('setpgid', [0, plan.pgid]);
+    if (ret < 0n) throw new RestoreFault('pstree', `task ${plan.pid} cannot join process group ${plan.pgid}: errno ${-ret}`, plan.pid);
+    this.current.set(plan.pid, plan.pgid);
+  }
 }
 
-function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, pipes: PipeTable, log: (level: number, message: string) => void): void {
+function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, pipes: PipeTable, shmem: ShmemTable, log: (level: number, message: string) => void): void {
   const core = plan.cores.get(plan.pid)!;
   dropDonorMappings(task);
   moveVdso(task, plan);
-  restoreVmas(task, plan, restore);
+  restoreVmas(task, plan, restore, shmem);
   restoreMmStruct(task, plan, restore);
   log(3, `task ${plan.pid}: memory restored`);
   closeInheritedFds(task);
