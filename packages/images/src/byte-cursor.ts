@@ -1,4 +1,4 @@
-import protobuf from 'protobufjs';
+import type { LongForm } from './decode-message.js';
 import { imageError, ImageFault, type ImageErrorKind } from './image-error.js';
 
 /** A read position in one image file, which turns every short read into an ImageFault. */
@@ -15,13 +15,8 @@ export class ByteCursor {
     this.offset = offset;
   }
 
-  private reader: protobuf.Reader | undefined;
-
-  /** A protobufjs reader over the same bytes, for decoding messages in place. */
-  protobufReader(): protobuf.Reader {
-    this.reader ??= protobuf.Reader.create(this.bytes);
-    return this.reader;
-  }
+  /** How this image's 64-bit integers come out (see LongForm). */
+  longs: LongForm = 'bigint';
 
   get remaining(): number {
     return this.bytes.length - this.offset;

@@ -8,6 +8,7 @@ export * from './write-image.js';
 export { messageType, schemaRoot } from './schema/index.js';
 export * from './crit-json/python-json.js';
 export * from './crit-json/to-crit-json.js';
+export * from './crit-json/decode-to-crit-json.js';
 export * from './crit-json/from-crit-json.js';
 export * from './images-dir.js';
 export * from './pagemap.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isRight } from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, encodeImage, formatJson, imageFromCritJson, imageToCritJson, parseJson } from '../src/index.js';
+import { decodeImage, decodeImageToCritJson, encodeImage, formatJson, imageFromCritJson, imageToCritJson, parseJson } from '../src/index.js';
 
 /** Images written by upstream CRIU 4.2, each with `crit decode --pretty` output beside it. */
 const CORPUS = resolve(__dirname, '../../../../shared/criu-images');
@@ -25,6 +25,12 @@ describe('upstream CRIU images', () => {
     if (!isRight(decoded)) throw new Error(decoded.left.message);
     const text = formatJson(imageToCritJson(decoded.right, { pretty: true }), 4) + '\n';
     expect(text).toBe(readFileSync(join(CORPUS, `${name}.json`), 'utf8'));
+  });
+
+  it.each(images)('%s decodes straight to the same text, without the value tree', (name) => {
+    const text = decodeImageToCritJson(readFileSync(join(CORPUS, name)), name, { pretty: true });
+    if (!isRight(text)) throw new Error(text.left.message);
+    expect(text.right + '\n').toBe(readFileSync(join(CORPUS, `${name}.json`), 'utf8'));
   });
 
   it.each(images)('%s encodes back from crit JSON byte for byte', (name) => {

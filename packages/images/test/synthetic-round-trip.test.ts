@@ -6,6 +6,7 @@ import { isRight } from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   decodeImage,
+  decodeImageToCritJson,
   encodeImage,
   formatJson,
   IMAGE_KINDS,
@@ -44,6 +45,9 @@ describe('synthetic images of every kind', () => {
       for (const pretty of [false, true]) {
         const text = formatJson(imageToCritJson(decoded.right, { pretty }), pretty ? 4 : undefined);
         expect(encoded(imageFromCritJson(parseJson(text))), `seed ${seed} pretty ${pretty}`).toEqual(bytes);
+        // the direct path keeps 64-bit values as numbers where exact: the text must not change
+        const direct = decodeImageToCritJson(bytes, 'synthetic', { pretty });
+        expect(isRight(direct) && direct.right, `seed ${seed} pretty ${pretty}`).toBe(text);
       }
     }
   });

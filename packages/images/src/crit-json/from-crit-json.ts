@@ -4,11 +4,10 @@ import { imageError, ImageFault } from '../image-error.js';
 import { IMAGE_KINDS } from '../image-kinds.js';
 import type { FieldValue, MessageValue, ScalarValue } from '../message-values.js';
 import type { IpcQueuedMessage, Payload } from '../payload.js';
-import type { Image, ImageEntry } from '../read-image.js';
-import { messageType } from '../schema/index.js';
+import { type FieldPlan, type MessagePlan, messagePlan } from '../message-plan.js';
+import type { Image, ImageEntry } from '../read-entries.js';
 import { parseDev, parseIpAddress } from './addresses.js';
-import { FLAG_TABLES, parsePythonInt, textToFlags, VALUE_TABLES } from './crit-hints.js';
-import { type FieldFormat, fieldFormats } from './field-format.js';
+import { parsePythonInt, textToFlags } from './crit-hints.js';
 import type { JsonObject, JsonValue } from './python-json.js';
 import { fromBase64Lines, fromQuotedPrintable } from './text-encodings.js';
 
@@ -27,7 +26,7 @@ export function imageFromCritJson(json: JsonValue, file = '<json>'): Image {
     if (!isObject(item)) return fail(index, 'an entry is not an object');
     const typeName = index === 0 && kind.headMessage ? kind.headMessage : kind.message;
     try {
-      const message = messageFromCritJson(messageType(typeName), item);
+      const message = messageFromPlan(messagePlan(typeName), item);
       const extra = item.extra;
       if (extra === undefined) return { message, type: typeName };
       return { message, type: typeName, payload: payloadFromCritJson(extra, kind.payload) };
@@ -41,8 +40,12 @@ export function imageFromCritJson(json: JsonValue, file = '<json>'): Image {
 
 /** One message from its crit JSON; unknown keys (such as "extra") are ignored, as crit does. */
 export function messageFromCritJson(type: protobuf.Type, json: JsonObject): MessageValue {
+  return messageFromPlan(messagePlan(type.fullName.replace(/^\./, '')), json);
+}
+
+function messageFromPlan(type: MessagePlan, json: JsonObject): MessageValue {
   const out: MessageValue = {};
-  for (const format of fieldFormats(type)) {
+  for (const format of type.fields) {
     const value = json[format.name];
     if (value === undefined) continue;
     if (format.repeated) {
@@ -59,17 +62,17 @@ export function messageFromCritJson(type: protobuf.Type, json: JsonObject): Mess
   return out;
 }
 
-function fieldFromCritJson(type: protobuf.Type, format: FieldFormat, value: JsonValue): FieldValue {
+function fieldFromCritJson(type: MessagePlan, format: FieldPlan, value: JsonValue): FieldValue {
   const where = `${type.name}.${format.name}`;
-  switch (format.kind) {
+  switch (format.type) {
     case 'message':
       if (!isObject(value)) throw new Error(`${where}: expected an object`);
-      return messageFromCritJson(format.message!, value);
+      return messageFromPlan(format.message!, value);
     case 'bytes':
       if (typeof value !== 'string') throw new Error(`${where}: expected a string`);
       return format.conv === 'unix_name' ? fromQuotedPrintable(value) : fromBase64Lines(value);
     case 'enum': {
-      const number = typeof value === 'string' ? format.enumType!.values[value] : Number(value);
+      const number = typeof value === 'string' ? format.enumValues![value] : Number(value);
       if (number === undefined || Number.isNaN(number)) throw new Error(`${where}: unknown value ${JSON.stringify(value)}`);
       return number;
     }
@@ -78,23 +81,23 @@ function fieldFromCritJson(type: protobuf.Type, format: FieldFormat, value: Json
     case 'string':
       return String(value);
     case 'float':
+    case 'double':
       return Number(value);
     default: {
       const integer = integerFromCritJson(format, value, where);
-      return format.kind === 'long' ? integer : Number(integer);
+      return format.long ? integer : Number(integer);
     }
   }
 }
 
-function integerFromCritJson(format: FieldFormat, value: JsonValue, where: string): bigint {
+function integerFromCritJson(format: FieldPlan, value: JsonValue, where: string): bigint {
   if (typeof value === 'number' || typeof value === 'bigint') return BigInt(value);
   if (typeof value === 'boolean') return value ? 1n : 0n;
   if (typeof value !== 'string') throw new Error(`${where}: expected an integer`);
   if (format.dev) return parseDev(value, format.odev);
-  if (format.flags && FLAG_TABLES[format.flags]) return textToFlags(value, FLAG_TABLES[format.flags]);
-  if (format.dict) {
-    const table = VALUE_TABLES[format.dict]?.[format.name];
-    for (const [number, name] of table ?? []) if (name === value) return BigInt(number);
+  if (format.flagTable) return textToFlags(value, format.flagTable);
+  if (format.dictNames) {
+    for (const [number, name] of format.dictNames) if (name === value) return BigInt(number);
   }
   return parsePythonInt(value);
 }
@@ -112,7 +115,7 @@ function payloadFromCritJson(extra: JsonValue, kind: string | undefined): Payloa
       if (!Array.isArray(extra)) throw new Error('extra: expected a list of messages and texts');
       const messages: IpcQueuedMessage[] = [];
       for (let i = 0; i + 1 < extra.length; i += 2) {
-        const header = messageFromCritJson(messageType('ipc_msg'), extra[i] as JsonObject);
+        const header = messageFromPlan(messagePlan('ipc_msg'), extra[i] as JsonObject);
         const data = fromBase64Lines(String(extra[i + 1])).subarray(0, Number(header.msize ?? 0));
         messages.push({ header, data });
       }

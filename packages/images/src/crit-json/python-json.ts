@@ -4,52 +4,16 @@
  * integers of any size. The parser keeps integers beyond 2^53 exact as bigint.
  */
 
+import { PythonJsonWriter } from './python-json-writer.js';
+
 export type JsonValue = null | boolean | number | bigint | string | JsonValue[] | JsonObject;
 export type JsonObject = { [key: string]: JsonValue };
 
-/**
- * Python's `json.dumps(value, indent=indent)`. V8's JSON.stringify lays out indented JSON as
- * Python does, and is several times faster than any writer in JS; what differs (separators on one
- * line, ASCII-only escaping, integers beyond 2^53) is mended on its output.
- */
+/** Python's `json.dumps(value, indent=indent)`. */
 export function formatJson(value: JsonValue, indent?: number): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value, null, indent);
-  } catch {
-    // a bigint somewhere: written as a marked string first, then unquoted
-    text = JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? BIGINT_MARK + item.toString() : item), indent);
-    text = text.replace(BIGINT_MARKED, '$1');
-  }
-  if (NON_ASCII.test(text)) text = text.replace(NON_ASCII_ALL, escapeChar);
-  return indent === undefined ? withPythonSeparators(text) : text;
-}
-
-const BIGINT_MARK = '\u0000bigint:';
-const BIGINT_MARKED = /"\\u0000bigint:(-?\d+)"/g;
-const NON_ASCII = /[\u007f-\uffff]/;
-const NON_ASCII_ALL = /[\u007f-\uffff]/g;
-
-function escapeChar(ch: string): string {
-  return '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
-}
-
-/** Python's compact form puts a space after every "," and ":" outside strings. */
-function withPythonSeparators(text: string): string {
-  const source = Buffer.from(text, 'latin1'); // ASCII only by now
-  const out = Buffer.allocUnsafe(source.length * 2);
-  let o = 0;
-  let inString = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    out[o++] = c;
-    if (inString) {
-      if (c === 0x5c) out[o++] = source[++i];
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x2c || c === 0x3a) out[o++] = 0x20;
-  }
-  return out.toString('latin1', 0, o);
+  const writer = new PythonJsonWriter(indent);
+  writer.value(value);
+  return writer.text();
 }
 
 /** Parses JSON text; integers outside the safe range come back as bigint. */

@@ -1,11 +1,10 @@
 /** An image as crit's `decode` shows it: `{ magic, entries }` with crit's value formatting. */
 import type protobuf from 'protobufjs';
 import type { IpcQueuedMessage, Payload } from '../payload.js';
-import type { Image } from '../read-image.js';
+import type { Image } from '../read-entries.js';
 import type { FieldValue, MessageValue, ScalarValue } from '../message-values.js';
-import { messageType } from '../schema/index.js';
-import { FLAG_TABLES, flagsToText, VALUE_TABLES } from './crit-hints.js';
-import { type FieldFormat, fieldFormats } from './field-format.js';
+import { type FieldPlan, type MessagePlan, messagePlan } from '../message-plan.js';
+import { flagsToText } from './crit-hints.js';
 import type { JsonObject, JsonValue } from './python-json.js';
 import { base64Lines, quotedPrintable } from './text-encodings.js';
 import { formatDev, formatIpAddress } from './addresses.js';
@@ -21,7 +20,7 @@ export interface CritJsonOptions {
 export function imageToCritJson(image: Image, options: CritJsonOptions = {}): JsonObject {
   const pretty = options.pretty ?? false;
   const entries = image.entries.map((entry) => {
-    const json = messageToCritJson(messageType(entry.type), entry.message, pretty);
+    const json = critMessage(messagePlan(entry.type), entry.message, pretty, false);
     if (entry.payload !== undefined) json.extra = payloadToCritJson(entry.payload, options.noPayload ?? false);
     return json;
   });
@@ -30,49 +29,55 @@ export function imageToCritJson(image: Image, options: CritJsonOptions = {}): Js
 
 /** One message as crit shows it (crit's pb2dict). */
 export function messageToCritJson(type: protobuf.Type, message: MessageValue, pretty: boolean, hexInherited = false): JsonObject {
+  return critMessage(messagePlan(type.fullName.replace(/^\./, '')), message, pretty, hexInherited);
+}
+
+function critMessage(plan: MessagePlan, message: MessageValue, pretty: boolean, hexInherited: boolean): JsonObject {
   const out: JsonObject = {};
-  for (const format of fieldFormats(type)) {
-    const value = message[format.name];
+  for (const field of plan.fields) {
+    const value = message[field.name];
     if (value === undefined) continue;
-    const hex = hexInherited || format.hex;
-    if (format.repeated) {
+    const hex = hexInherited || field.hex;
+    if (field.repeated) {
       const list = value as ScalarValue[] | MessageValue[];
-      out[format.name] =
-        pretty && format.ipadd
-          ? [formatIpAddress(list as number[])]
-          : list.map((item) => fieldToCritJson(format, item, pretty, hex));
+      out[field.name] = pretty && field.ipadd ? [formatIpAddress(list as number[])] : list.map((item) => critField(field, item, pretty, hex));
     } else {
-      out[format.name] = fieldToCritJson(format, value, pretty, hex);
+      out[field.name] = critField(field, value, pretty, hex);
     }
   }
   return out;
 }
 
-function fieldToCritJson(format: FieldFormat, value: FieldValue, pretty: boolean, hex: boolean): JsonValue {
-  switch (format.kind) {
-    case 'message':
-      return messageToCritJson(format.message!, value as MessageValue, pretty, hex);
+function critField(field: FieldPlan, value: FieldValue, pretty: boolean, hex: boolean): JsonValue {
+  if (field.type === 'message') return critMessage(field.message!, value as MessageValue, pretty, hex);
+  return critScalar(field, value as ScalarValue, pretty, hex);
+}
+
+/**
+ * How crit shows one value of a field that is not a message; `hex` is the field's hint or one
+ * inherited from a message marked so.
+ */
+export function critScalar(field: FieldPlan, value: ScalarValue, pretty: boolean, hex: boolean): JsonValue {
+  switch (field.type) {
     case 'bytes':
-      return format.conv === 'unix_name' ? quotedPrintable(value as Uint8Array) : base64Lines(value as Uint8Array);
+      return field.conv === 'unix_name' ? quotedPrintable(value as Uint8Array) : base64Lines(value as Uint8Array);
     case 'enum':
-      return format.enumType!.valuesById[value as number] ?? (value as number);
+      return field.enumNames!.get(value as number) ?? (value as number);
     case 'bool':
     case 'string':
     case 'float':
+    case 'double':
       return value as JsonValue;
     default:
-      return pretty ? prettyInteger(format, value as number | bigint, hex) : jsonInteger(value as number | bigint);
+      return pretty ? prettyInteger(field, value as number | bigint, hex) : jsonInteger(value as number | bigint);
   }
 }
 
-function prettyInteger(format: FieldFormat, value: number | bigint, hex: boolean): JsonValue {
+function prettyInteger(field: FieldPlan, value: number | bigint, hex: boolean): JsonValue {
   if (hex) return '0x' + value.toString(16);
-  if (format.dev) return formatDev(BigInt(value), format.odev);
-  if (format.flags) {
-    const table = FLAG_TABLES[format.flags];
-    return table ? flagsToText(value, table) : '0x' + value.toString(16);
-  }
-  if (format.dict) return VALUE_TABLES[format.dict]?.[format.name]?.get(Number(value)) ?? jsonInteger(value);
+  if (field.dev) return formatDev(BigInt(value), field.odev);
+  if (field.flags) return field.flagTable ? flagsToText(value, field.flagTable) : '0x' + value.toString(16);
+  if (field.dict) return field.dictNames?.get(Number(value)) ?? jsonInteger(value);
   return jsonInteger(value);
 }
 
@@ -85,13 +90,14 @@ function jsonInteger(value: number | bigint): number | bigint {
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-function payloadToCritJson(payload: Payload, noPayload: boolean): JsonValue {
+/** crit's "extra" of an entry: its payload as base64, values or messages, or just its size. */
+export function payloadToCritJson(payload: Payload, noPayload: boolean): JsonValue {
   if (noPayload) return `... <${humanSize(payloadSize(payload))}>`;
   if (payload instanceof Uint8Array) return base64Lines(payload);
   if (Array.isArray(payload)) {
     if (payload.length > 0 && typeof payload[0] === 'object') {
       return (payload as IpcQueuedMessage[]).flatMap(({ header, data }) => [
-        messageToCritJson(messageType('ipc_msg'), header, false),
+        critMessage(messagePlan('ipc_msg'), header, false, false),
         base64Lines(data),
       ]);
     }

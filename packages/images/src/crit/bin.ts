@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { runCrit } from './main.js';
 
-process.exitCode = runCrit(process.argv.slice(2));
+process.exitCode = await runCrit(process.argv.slice(2));

@@ -7,16 +7,12 @@
  *   x DIR ps|fds|mems|rss                explore an images directory
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatJson, parseJson } from '../crit-json/python-json.js';
-import { imageFromCritJson } from '../crit-json/from-crit-json.js';
-import { imageToCritJson } from '../crit-json/to-crit-json.js';
+import { PythonJsonWriter } from '../crit-json/python-json-writer.js';
+import { critJsonSizeGuess, writeCritJson } from '../crit-json/write-crit-json.js';
 import { ImageFault } from '../image-error.js';
-import { ImagesDir } from '../images-dir.js';
-import { openEntries } from '../read-image.js';
-import { decodeImage } from '../read-image.js';
-import { encodeImageOrThrow } from '../write-image.js';
-import { explore, type Explorer } from './explore.js';
+import { openEntries } from '../read-entries.js';
+import type { Explorer } from './explore.js';
 
 const USAGE = `usage: crit-ts [-h] [--version] {decode,encode,info,x,show} ...
 
@@ -63,20 +59,30 @@ function input(path: string | undefined): Buffer {
   return readFileSync(path ?? 0);
 }
 
-function output(path: string | undefined, data: string | Uint8Array, stdoutNewline: boolean): void {
+/** Written to a file, crit's JSON has no trailing newline; printed, it has one. */
+function output(path: string | undefined, data: Uint8Array, stdoutNewline: boolean): void {
   if (path) writeFileSync(path, data);
-  else process.stdout.write(stdoutNewline ? `${data as string}\n` : data);
+  else {
+    process.stdout.write(data);
+    if (stdoutNewline) process.stdout.write('\n');
+  }
 }
 
+/** Entries are written as they are decoded, and 64-bit integers stay numbers where exact. */
 function decode(options: Options, pretty: boolean, file: string): void {
-  const decoded = decodeImage(input(options.in), file);
-  if (isLeft(decoded)) throw new ImageFault(decoded.left);
-  const json = imageToCritJson(decoded.right, { pretty, noPayload: options.nopl });
-  output(options.out, formatJson(json, pretty ? 4 : undefined), true);
+  const bytes = input(options.in);
+  const { magic, entries } = openEntries(bytes, file, 'safe-number');
+  const writer = new PythonJsonWriter(pretty ? 4 : undefined, critJsonSizeGuess(bytes.length, pretty));
+  writeCritJson(writer, magic, entries, { pretty, noPayload: options.nopl });
+  output(options.out, writer.bytes(), true);
 }
 
-/** Runs one crit-ts command line; returns the exit code. */
-export function runCrit(args: string[]): number {
+/**
+ * Runs one crit-ts command line; returns the exit code. Only decode, info and show are loaded up
+ * front: encode needs the protobufjs root and x the explorers, and loading them costs a small
+ * image's decode several times over.
+ */
+export async function runCrit(args: string[]): Promise<number> {
   try {
     const [command, ...rest] = args;
     if (command === '--version') {
@@ -99,6 +105,8 @@ export function runCrit(args: string[]): number {
       }
       case 'encode': {
         const file = options.in ?? '<stdin>';
+        const { imageFromCritJson } = await import('../crit-json/from-crit-json.js');
+        const { encodeImageOrThrow } = await import('../write-image.js');
         const image = imageFromCritJson(parseJson(input(options.in).toString('utf8')), file);
         output(options.out, encodeImageOrThrow(image, options.out ?? '<stdout>'), false);
         return 0;
@@ -116,8 +124,10 @@ export function runCrit(args: string[]): number {
         if (!['ps', 'fds', 'mems', 'rss'].includes(what)) {
           throw new UsageError(`argument what: invalid choice: '${what}' (choose from 'ps', 'fds', 'mems', 'rss')`);
         }
+        const { ImagesDir } = await import('../images-dir.js');
+        const { explore } = await import('./explore.js');
         const opened = ImagesDir.open(dir);
-        if (isLeft(opened)) throw new ImageFault(opened.left);
+        if (opened._tag === 'Left') throw new ImageFault(opened.left);
         const lines = explore(opened.right, what as Explorer);
         process.stdout.write(lines.map((line) => line + '\n').join(''));
         return 0;

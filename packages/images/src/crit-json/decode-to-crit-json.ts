@@ -1,0 +1,24 @@
+/** An image's bytes straight to crit's `decode` JSON text, the fast way crit-ts itself takes. */
+import { type Either, left, right } from 'fp-ts/lib/Either.js';
+import type { ImageError } from '../image-error.js';
+import { asImageError } from '../read-image.js';
+import { openEntries } from '../read-entries.js';
+import { PythonJsonWriter } from './python-json-writer.js';
+import type { CritJsonOptions } from './to-crit-json.js';
+import { critJsonSizeGuess, writeCritJson } from './write-crit-json.js';
+
+/**
+ * The same text as `formatJson(imageToCritJson(decodeImage(bytes)), pretty ? 4 : undefined)`,
+ * several times faster: entries are written as they are decoded, and 64-bit integers stay
+ * numbers where they are exact.
+ */
+export function decodeImageToCritJson(bytes: Uint8Array, file = '<image>', options: CritJsonOptions = {}): Either<ImageError, string> {
+  try {
+    const { magic, entries } = openEntries(bytes, file, 'safe-number');
+    const writer = new PythonJsonWriter(options.pretty ? 4 : undefined, critJsonSizeGuess(bytes.length, options.pretty ?? false));
+    writeCritJson(writer, magic, entries, options);
+    return right(writer.text());
+  } catch (error) {
+    return left(asImageError(error, file));
+  }
+}

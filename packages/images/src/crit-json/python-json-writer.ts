@@ -1,0 +1,248 @@
+/**
+ * Writes JSON text exactly as Python's `json.dump` lays it out (crit is a Python program), a
+ * token at a time into one growing byte buffer: `indent` spaces per level, or ", " and ": " on one
+ * line without; every non-ASCII character escaped; integers of any size. Writing tokens as they
+ * are decoded spares building a JSON value tree only to serialise it.
+ */
+import type { JsonValue } from './python-json.js';
+
+export class PythonJsonWriter {
+  // a plain Uint8Array: element stores on it stay monomorphic where a Buffer's (a subclass) may not
+  private buffer: Uint8Array;
+  private length = 0;
+  private depth = 0;
+  /** Whether the innermost open object or array has no item yet ("{}" and "[]" stay on one line). */
+  private empty = true;
+  private readonly emptyStack: boolean[] = [];
+
+  /** `capacity`: a guess of the text's size, which spares growing the buffer many times over. */
+  constructor(
+    readonly indent?: number,
+    capacity = 1 << 16,
+  ) {
+    this.buffer = new Uint8Array(capacity);
+  }
+
+  beginObject(): void {
+    this.open(0x7b);
+  }
+
+  endObject(): void {
+    this.close(0x7d);
+  }
+
+  beginArray(): void {
+    this.open(0x5b);
+  }
+
+  endArray(): void {
+    this.close(0x5d);
+  }
+
+  /** An object key; its value follows. */
+  key(name: string): void {
+    this.separate();
+    this.quoted(name);
+    this.ascii(': ');
+  }
+
+  /** An array item, or an object value right after its key. */
+  string(text: string): void {
+    this.quoted(text);
+  }
+
+  integer(value: number | bigint): void {
+    if (typeof value === 'number' && value >= 0 && value < 0x80000000 && Number.isInteger(value)) this.digits(value);
+    else this.number(value);
+  }
+
+  number(value: number | bigint): void {
+    if (typeof value === 'bigint') this.ascii(value.toString());
+    else if (Number.isFinite(value)) this.ascii(String(value));
+    else this.ascii(Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity');
+  }
+
+  /** crit's hex form of an integer, "0x1f", written without building the string. */
+  hex(value: number | bigint): void {
+    if (typeof value === 'bigint' || value < 0 || value > Number.MAX_SAFE_INTEGER) {
+      this.string('0x' + value.toString(16));
+      return;
+    }
+    const high = Math.floor(value / 0x100000000);
+    const low = value >>> 0;
+    this.ensure(24);
+    this.buffer[this.length++] = 0x22;
+    this.buffer[this.length++] = 0x30;
+    this.buffer[this.length++] = 0x78;
+    if (high > 0) {
+      this.hexDigits(high, 0);
+      this.hexDigits(low, 8);
+    } else this.hexDigits(low, 0);
+    this.buffer[this.length++] = 0x22;
+  }
+
+  literal(value: boolean | null): void {
+    this.ascii(value === null ? 'null' : value ? 'true' : 'false');
+  }
+
+  /** An array item (not an object value: those follow `key`). */
+  item(): void {
+    this.separate();
+  }
+
+  /** Any JSON value; undefined object values are left out, as JSON.stringify does. */
+  value(value: JsonValue): void {
+    if (value === null || typeof value === 'boolean') this.literal(value);
+    else if (typeof value === 'string') this.string(value);
+    else if (typeof value === 'number' || typeof value === 'bigint') this.integer(value);
+    else if (Array.isArray(value)) {
+      this.beginArray();
+      for (const item of value) {
+        this.item();
+        this.value(item);
+      }
+      this.endArray();
+    } else {
+      this.beginObject();
+      for (const key in value) {
+        const item = value[key];
+        if (item === undefined) continue;
+        this.key(key);
+        this.value(item);
+      }
+      this.endObject();
+    }
+  }
+
+  /** The text so far (ASCII only, so latin1 is exact and fastest). */
+  text(): string {
+    return this.bytes().toString('latin1');
+  }
+
+  /** The bytes so far, a view of the writer's buffer. */
+  bytes(): Buffer {
+    return Buffer.from(this.buffer.buffer, 0, this.length);
+  }
+
+  private open(bracket: number): void {
+    this.ensure(1);
+    this.buffer[this.length++] = bracket;
+    this.emptyStack.push(this.empty);
+    this.empty = true;
+    this.depth++;
+  }
+
+  private close(bracket: number): void {
+    this.depth--;
+    if (!this.empty && this.indent !== undefined) this.newline();
+    this.empty = this.emptyStack.pop()!;
+    this.ensure(1);
+    this.buffer[this.length++] = bracket;
+  }
+
+  /** What goes before an item: a comma after the first, then a new indented line when indenting. */
+  private separate(): void {
+    if (this.empty) this.empty = false;
+    else this.ascii(this.indent === undefined ? ', ' : ',');
+    if (this.indent !== undefined) this.newline();
+  }
+
+  private newline(): void {
+    const spaces = this.depth * this.indent!;
+    this.ensure(spaces + 1);
+    const buffer = this.buffer;
+    let at = this.length;
+    buffer[at++] = 0x0a;
+    // a loop: Buffer.fill's argument checks cost more than a few spaces
+    for (let i = 0; i < spaces; i++) buffer[at++] = 0x20;
+    this.length = at;
+  }
+
+  private quoted(text: string): void {
+    const n = text.length;
+    this.ensure(n + 2);
+    const buffer = this.buffer;
+    let at = this.length;
+    buffer[at++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        this.escaped(text);
+        return;
+      }
+      buffer[at++] = c;
+    }
+    buffer[at++] = 0x22;
+    this.length = at;
+  }
+
+  /** Python's ensure_ascii escaping: short forms where JSON has them, else \uXXXX per UTF-16 unit. */
+  private escaped(text: string): void {
+    let out = '"';
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c) out += text[i];
+      else out += SHORT_ESCAPES[c] ?? '\\u' + c.toString(16).padStart(4, '0');
+    }
+    this.ascii(out + '"');
+  }
+
+  private ascii(text: string): void {
+    const n = text.length;
+    this.ensure(n);
+    if (n > 32) {
+      this.length += Buffer.from(this.buffer.buffer).write(text, this.length, 'latin1');
+      return;
+    }
+    const buffer = this.buffer;
+    let at = this.length;
+    for (let i = 0; i < n; i++) buffer[at++] = text.charCodeAt(i);
+    this.length = at;
+  }
+
+  /** Decimal digits of a non-negative int32, without a string in between. */
+  private digits(value: number): void {
+    this.ensure(10);
+    const buffer = this.buffer;
+    const start = this.length;
+    let end = start;
+    do {
+      buffer[end++] = 0x30 + (value % 10);
+      value = (value / 10) | 0;
+    } while (value > 0);
+    this.length = end;
+    for (let i = start, j = end - 1; i < j; i++, j--) {
+      const t = buffer[i];
+      buffer[i] = buffer[j];
+      buffer[j] = t;
+    }
+  }
+
+  /** Lower-case hex digits of a u32, at least `width` of them. */
+  private hexDigits(value: number, width: number): void {
+    let count = 1;
+    while (count < 8 && value >>> (4 * count) !== 0) count++;
+    if (count < width) count = width;
+    const buffer = this.buffer;
+    for (let i = count - 1; i >= 0; i--) buffer[this.length++] = HEX[(value >>> (4 * i)) & 0xf];
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + extra));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+}
+
+const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));
+
+const SHORT_ESCAPES: Readonly<Record<number, string>> = {
+  0x22: '\\"',
+  0x5c: '\\\\',
+  0x08: '\\b',
+  0x0c: '\\f',
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x09: '\\t',
+};
