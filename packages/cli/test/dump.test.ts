@@ -173,6 +173,8 @@ describe('dumpTree', () => {
     expect(E.isLeft(r)).toBe(true);
     if (E.isLeft(r)) {
       expect(r.left.pid).toBe(t.pid);
+      // the files half's own refusal, not an internal error
+      expect(r.left.step).toBe('fds');
       expect(r.left.message).toContain(`fd ${t.info.sock}`);
       expect(r.left.message).toContain('socket:[');
     }

@@ -1,5 +1,5 @@
 import { getRegsetRaw, readMaps, readMemory, remoteSyscall, writeMemory, type Arch } from '@criu-ts/ptrace';
-import { DumpFault, type DumpRemote } from '@criu-ts/task';
+import { DumpFault, type DumpRemote } from '@criu-ts/subsystem';
 import * as E from 'fp-ts/lib/Either.js';
 
 const PROT_READ = 1;

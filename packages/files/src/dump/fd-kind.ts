@@ -1,5 +1,5 @@
 import { readlinkSync, statSync, type BigIntStats } from 'node:fs';
-import { refuse } from './fault.js';
+import { refuse } from '@criu-ts/subsystem';
 
 /** What an fd of a task points at, as far as this dump is concerned. */
 export type FdKind =

@@ -1,8 +1,8 @@
 import { closeSync, readSync } from 'node:fs';
 import { stealFd } from '@criu-ts/ptrace';
 import * as E from 'fp-ts/lib/Either.js';
-import { refuse } from './fault.js';
-import type { DumpRemote } from './remote.js';
+import { refuse } from '@criu-ts/subsystem';
+import type { DumpRemote } from '@criu-ts/subsystem';
 
 const O_RDONLY = 0;
 const O_NONBLOCK = 0o4000;

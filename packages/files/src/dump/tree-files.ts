@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
 import { classifyFd, fdinfoFields } from './fd-kind.js';
-import { refuse } from './fault.js';
+import { refuse } from '@criu-ts/subsystem';
 import { FD_TYPES, FileTable } from './file-table.js';
 import { peekPipe } from './pipe-data.js';
-import type { DumpRemote } from './remote.js';
+import type { DumpRemote } from '@criu-ts/subsystem';
 
 const O_CLOEXEC = 0o2000000;
 const O_DIRECT = 0o40000;

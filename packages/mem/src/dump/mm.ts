@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
-import { refuse } from './fault.js';
-import type { DumpRemote } from './remote.js';
+import { refuse } from '@criu-ts/subsystem';
+import type { DumpRemote } from '@criu-ts/subsystem';
 import type { Vma } from './vmas.js';
 
 const PR_GET_DUMPABLE = 3;

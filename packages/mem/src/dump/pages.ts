@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { MessageValue } from '@criu-ts/images';
 import { pagemapScan, PAGE_IS, PtraceFailure, type PtraceError, readMemoryInto } from '@criu-ts/ptrace';
 import * as E from 'fp-ts/lib/Either.js';
-import { refuse } from './fault.js';
+import { refuse } from '@criu-ts/subsystem';
 import type { Vma } from './vmas.js';
 
 const PAGE_SIZE = 4096;

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync, statSyn
 import { join } from 'node:path';
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
-import { refuse } from './fault.js';
+import { refuse } from '@criu-ts/subsystem';
 
 const PAGE_SIZE = 4096;
 const PE_PRESENT = 1 << 2;

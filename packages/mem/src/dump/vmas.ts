@@ -1,6 +1,6 @@
 import type { MessageValue } from '@criu-ts/images';
 import { readFileSync } from 'node:fs';
-import { refuse } from './fault.js';
+import { refuse } from '@criu-ts/subsystem';
 
 /** CRIU's VMA_* status bits. */
 export const VMA = {

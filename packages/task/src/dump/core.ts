@@ -2,7 +2,7 @@ import type { MessageValue } from '@criu-ts/images';
 import type { Arch, FrozenTask } from '@criu-ts/ptrace';
 import { dumpTaskCore } from './task-core.js';
 import { dumpThreadCore, type ThreadCore } from './thread-core.js';
-import type { DumpRemote } from './remote.js';
+import type { DumpRemote } from '@criu-ts/subsystem';
 
 const MTYPE_X86_64 = 1;
 

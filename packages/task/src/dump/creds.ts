@@ -1,5 +1,5 @@
 import type { MessageValue } from '@criu-ts/images';
-import type { DumpRemote } from './remote.js';
+import type { DumpRemote } from '@criu-ts/subsystem';
 import { statusFields } from './proc.js';
 
 const PR_GET_SECUREBITS = 27;

@@ -1,6 +1,6 @@
 import { readlinkSync } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
-import { refuse } from './fault.js';
+import { refuse } from '@criu-ts/subsystem';
 
 /** Namespace kinds in the order CRIU numbers them in ids and inventory images. */
 const NAMESPACES = [

@@ -7,6 +7,3 @@ export type { TaskCoreOptions } from './task-core.js';
 export { dumpCreds } from './creds.js';
 export { pstreeEntries } from './pstree.js';
 export { taskIds, inventoryEntry, namespaceIds, checkSameNamespaces } from './ids.js';
-export { DumpFault, attempt, refuse, must } from './fault.js';
-export type { DumpFaultInfo } from './fault.js';
-export type { DumpRemote } from './remote.js';

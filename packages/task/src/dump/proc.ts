@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { refuse } from './fault.js';
+import { refuse } from '@criu-ts/subsystem';
 
 /** /proc reads for the dump: a missing file means the task went away under us. */
 

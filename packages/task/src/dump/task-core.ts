@@ -1,7 +1,7 @@
 import type { MessageValue } from '@criu-ts/images';
 import { readProc, statFields, statusFields } from './proc.js';
-import { refuse } from './fault.js';
-import type { DumpRemote } from './remote.js';
+import { refuse } from '@criu-ts/subsystem';
+import type { DumpRemote } from '@criu-ts/subsystem';
 
 const PR_GET_CHILD_SUBREAPER = 37;
 const SIGKILL = 9;

@@ -2,9 +2,9 @@ import type { MessageValue } from '@criu-ts/images';
 import { getRseqConfiguration, getSigmask, getThreadRegs, type Arch } from '@criu-ts/ptrace';
 import { toThreadInfo, decodeUserRegs, encodeUserRegs, type ThreadInfoX86 } from '@criu-ts/arch-x86';
 import { dumpCreds } from './creds.js';
-import { must } from './fault.js';
+import { must } from '@criu-ts/subsystem';
 import { readProc } from './proc.js';
-import type { DumpRemote } from './remote.js';
+import type { DumpRemote } from '@criu-ts/subsystem';
 
 const PR_GET_PDEATHSIG = 2;
 const PR_GET_TID_ADDRESS = 40;
