@@ -1,29 +1,27 @@
 /** `criu-ts check`: the kernel features dump and restore rely on, each tried for real. */
 import { type Either, left, right } from 'fp-ts/lib/Either.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { addressOf, kbuf, sys } from '@criu-ts/ptrace';
+import { addressOf, hostArch, kbuf, sys } from '@criu-ts/ptrace';
 
 export interface CheckReport {
   readonly features: readonly { name: string; ok: boolean; detail?: string }[];
 }
 
-const NR_PIDFD_OPEN = 434;
-const NR_CLOSE = 3;
-const NR_CLONE3 = 435;
 const EINVAL = 22;
 const EFAULT = 14;
 
 export function checkKernel(): Either<string, CheckReport> {
+  const nr = hostArch().syscalls;
   const features: { name: string; ok: boolean; detail?: string }[] = [];
   const add = (name: string, ok: boolean, detail?: string) => features.push({ name, ok, detail });
 
   add('root', process.getuid?.() === 0, 'dump and restore need root (CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_CHECKPOINT_RESTORE)');
-  const pidfd = sys(NR_PIDFD_OPEN, process.pid, 0);
+  const pidfd = sys(nr.pidfd_open, process.pid, 0);
   add('pidfd_open', pidfd >= 0, pidfd < 0 ? `errno ${-pidfd}` : undefined);
-  if (pidfd >= 0) sys(NR_CLOSE, pidfd);
+  if (pidfd >= 0) sys(nr.close, pidfd);
   // clone3 with a too-short argument struct fails with EINVAL only where clone3 exists
   const args = kbuf(8);
-  const clone3 = sys(NR_CLONE3, addressOf(args), 8);
+  const clone3 = sys(nr.clone3, addressOf(args), 8);
   add('clone3', clone3 === -EINVAL || clone3 === -EFAULT, `probe returned ${clone3}`);
   add('/proc/self/pagemap', existsSync('/proc/self/pagemap'));
   add('/proc/sys/kernel/ns_last_pid (CHECKPOINT_RESTORE)', existsSync('/proc/sys/kernel/ns_last_pid'));

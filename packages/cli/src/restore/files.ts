@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { type MessageValue } from '@criu-ts/images';
-import { installFdRaw, kbuf, addressOf, sys } from '@criu-ts/ptrace';
+import { addressOf, hostArch, installFdRaw, kbuf, sys } from '@criu-ts/ptrace';
 import type { RemoteTask } from './remote-task.js';
 import { RestoreFault } from './restore-error.js';
 import type { RestorePlan, TaskPlan } from './restore-plan.js';
@@ -20,9 +20,6 @@ const O_NONBLOCK = 0o4000;
 const F_SETFL = 4;
 const SEEK_SET = 0;
 const FD_CLOEXEC = 1;
-const NR_PIPE2 = 293;
-const NR_WRITE = 1;
-const NR_CLOSE = 3;
 
 /** Pipes made here for this restore, by pipe id: [read end, write end] in this process. */
 export type PipeTable = Map<number, [number, number]>;
@@ -77,7 +74,7 @@ function restorePipeEnd(task: RemoteTask, fd: number, cloexec: boolean, pipe: Me
 /** A pipe in this process, holding the bytes that were unread at dump time. */
 function makePipe(data: Uint8Array | undefined, pid: number): [number, number] {
   const fds = kbuf(8);
-  const r = sys(NR_PIPE2, addressOf(fds), O_CLOEXEC);
+  const r = sys(hostArch().syscalls.pipe2, addressOf(fds), O_CLOEXEC);
   if (r < 0) throw new RestoreFault('files', `pipe2 failed: errno ${-r}`, pid);
   const ends: [number, number] = [fds.readInt32LE(0), fds.readInt32LE(4)];
   if (data && data.length > 0) {
@@ -86,7 +83,7 @@ function makePipe(data: Uint8Array | undefined, pid: number): [number, number] {
     bytes.set(data);
     let done = 0;
     while (done < bytes.length) {
-      const n = sys(NR_WRITE, ends[1], addressOf(bytes) + BigInt(done), bytes.length - done);
+      const n = sys(hostArch().syscalls.write, ends[1], addressOf(bytes) + BigInt(done), bytes.length - done);
       if (n <= 0) throw new RestoreFault('files', `cannot refill a pipe with its ${bytes.length} unread bytes: errno ${-n}`, pid);
       done += n;
     }
@@ -96,8 +93,8 @@ function makePipe(data: Uint8Array | undefined, pid: number): [number, number] {
 
 export function closePipes(pipes: PipeTable): void {
   for (const [r, w] of pipes.values()) {
-    sys(NR_CLOSE, r);
-    sys(NR_CLOSE, w);
+    sys(hostArch().syscalls.close, r);
+    sys(hostArch().syscalls.close, w);
   }
   pipes.clear();
 }

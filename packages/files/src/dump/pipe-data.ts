@@ -1,5 +1,5 @@
-import { closeSync, readSync } from 'node:fs';
-import { stealFd } from '@criu-ts/ptrace';
+import { readSync } from 'node:fs';
+import { hostArch, stealFd, sys } from '@criu-ts/ptrace';
 import * as E from 'fp-ts/lib/Either.js';
 import { refuse } from '@criu-ts/subsystem';
 import type { DumpRemote } from '@criu-ts/subsystem';
@@ -54,7 +54,8 @@ export function peekPipe(pid: number, fd: number, remote: DumpRemote): PipeConte
       }
       return { size, data };
     } finally {
-      closeSync(local.right);
+      // a raw close: the fd came from pidfd_getfd, not from node:fs, which warns about closing it
+      sys(hostArch().syscalls.close, local.right);
     }
   } finally {
     for (const f of opened.reverse()) remote.callRaw(pid, 'close', [f]);
