@@ -247,6 +247,8 @@ static pid_t spawn(int as)
 int main(int argc, char **argv)
 {
 	dir = argv[1];
+	/* started by `setsid -f`, whose forking parent exits at once: record the parent we end up with */
+	for (pid_t first = getppid(), i = 0; first != 1 && getppid() == first && i < 2000; i++) usleep(1000);
 	size_t shared_mib = argc > 2 ? strtoul(argv[2], NULL, 10) : 16;
 	size_t private_mib = argc > 3 ? strtoul(argv[3], NULL, 10) : 8;
 	half_words = (shared_mib << 20) / 16;
