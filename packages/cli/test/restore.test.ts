@@ -63,7 +63,7 @@ function tracerOf(pid: number): number {
 }
 
 describe('dump, kill, restore', () => {
-  it('a program keeps its PID, threads, heap, modified file mapping, file offset, pipe bytes and handler', async () => {
+  it('a program keeps its PID, threads, memory, file offset, pipe bytes, handlers, itimer, rlimits and queued signals', async () => {
     const t = await startDetached(stateCheck);
     const images = imagesDir();
     await dumpOrFail(t, images);
@@ -77,7 +77,9 @@ describe('dump, kill, restore', () => {
     expect(tracerOf(t.pid)).toBe(0);
 
     const check = await selfCheck(t);
-    expect(check).toMatchObject({ heap: '1', mapped: '1', file: '1', pipe: '1', threads: '1', handler: '1', pid: String(t.pid) });
+    expect(check).toMatchObject({
+      heap: '1', mapped: '1', file: '1', pipe: '1', threads: '1', handler: '1', timer: '1', rlimit: '1', signals: '1', pid: String(t.pid),
+    });
     expect(check.status).toBe('OK');
   });
 

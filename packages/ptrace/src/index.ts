@@ -43,3 +43,4 @@ export { writeMemoryBulk } from './bulk-write.js';
 export type { MemoryWrite } from './bulk-write.js';
 export { startWriteTracking, collectWrites, stopWriteTracking } from './write-tracking.js';
 export type { WriteTracker } from './write-tracking.js';
+export { peekPendingSignals, SIGINFO_SIZE } from './pending-signals.js';

@@ -34,7 +34,7 @@ import { HELPER_SIZE, RemoteTask } from './remote-task.js';
 import { type RestoreError, RestoreFault } from './restore-error.js';
 import { readRestorePlan, type RestorePlan, type TaskPlan } from './restore-plan.js';
 import { ShmemTable } from './shmem.js';
-import { blockedMask, restoreComm, restoreSigactions, restoreThreadState } from './task-state.js';
+import { blockedMask, restoreComm, restoreItimers, restorePendingSignals, restoreRlimits, restoreSigactions, restoreThreadState } from './task-state.js';
 
 export interface RestoreTreeOptions {
   readonly imagesDir: string;
@@ -86,6 +86,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
         threads.set(tid, new RemoteTask(tid, arch, remote.helper));
       }
       for (const tid of task.threads) restoreThreadState(threads.get(tid)!, task.cores.get(tid)!);
+      restorePendingSignals(remote, task.pid, task.cores);
     }
     closePipes(pipes);
     shmem.closeAll();
@@ -226,6 +227,8 @@ function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, pip
   restoreFds(task, plan, restore, pipes);
   restoreFs(task, plan, restore);
   restoreSigactions(task, core);
+  restoreRlimits(task, core, plan.pid);
+  restoreItimers(task, core);
   restoreComm(task, core);
 }
 

@@ -5,6 +5,7 @@
  */
 import type { MessageValue } from '@criu-ts/images';
 import type { RemoteTask } from './remote-task.js';
+import { RestoreFault } from './restore-error.js';
 
 const SIGKILL = 9;
 const SIGSTOP = 19;
@@ -66,4 +67,75 @@ export function blockedMask(core: MessageValue): bigint {
   const tc = core.thread_core as MessageValue | undefined;
   const mask = tc?.blk_sigset ?? (core.tc as MessageValue | undefined)?.blk_sigset ?? 0n;
   return BigInt(mask as bigint);
+}
+
+const ITIMERS = ['real', 'virt', 'prof'] as const;
+
+/** The interval timers, with the time they had left at dump time. */
+export function restoreItimers(task: RemoteTask, core: MessageValue): void {
+  const timers = (core.tc as MessageValue | undefined)?.timers as MessageValue | undefined;
+  if (!timers) return;
+  ITIMERS.forEach((name, which) => {
+    const t = timers[name] as MessageValue | undefined;
+    if (!t) return;
+    const words = [t.isec, t.iusec, t.vsec, t.vusec].map((w) => BigInt((w as bigint | undefined) ?? 0n));
+    if (words.every((w) => w === 0n)) return;
+    // A periodic timer that expired while the task was frozen reads 0 left until the task takes its
+    // signal (the kernel re-arms it then); setitimer with 0 left would drop the interval, so it is
+    // armed to expire at once: its signal merges with the pending one, and the period goes on.
+    if (words[2] === 0n && words[3] === 0n) words[3] = 1n;
+    task.resetScratch();
+    const value = new Uint8Array(32);
+    const view = new DataView(value.buffer);
+    words.forEach((w, i) => view.setBigInt64(i * 8, w, true));
+    task.call('setitimer', [which, task.put(value), 0]);
+  });
+}
+
+const RLIMIT_NAMES = ['CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', 'NOFILE', 'MEMLOCK', 'AS', 'LOCKS', 'SIGPENDING', 'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME'];
+
+/**
+ * Resource limits, set by the task on itself (prlimit64 on pid 0). Lowering needs no privilege;
+ * raising a hard limit above the donor's needs CAP_SYS_RESOURCE, and is refused by name without it.
+ */
+export function restoreRlimits(task: RemoteTask, core: MessageValue, pid: number): void {
+  const limits = (((core.tc as MessageValue | undefined)?.rlimits as MessageValue | undefined)?.rlimits ?? []) as MessageValue[];
+  limits.forEach((limit, resource) => {
+    task.resetScratch();
+    const current = task.reserve(16);
+    task.call('prlimit64', [0, resource, 0, current]);
+    const now = new DataView(task.read(current, 16).buffer);
+    const cur = BigInt.asUintN(64, BigInt(limit.cur as bigint));
+    const max = BigInt.asUintN(64, BigInt(limit.max as bigint));
+    if (now.getBigUint64(0, true) === cur && now.getBigUint64(8, true) === max) return;
+    const wanted = new Uint8Array(16);
+    const view = new DataView(wanted.buffer);
+    view.setBigUint64(0, cur, true);
+    view.setBigUint64(8, max, true);
+    const { ret } = task.try('prlimit64', [0, resource, task.put(wanted), 0]);
+    if (ret < 0n) {
+      const name = RLIMIT_NAMES[resource] ?? String(resource);
+      throw new RestoreFault('rlimits', `cannot give task ${pid} its RLIMIT_${name} (${cur}/${max}): errno ${-ret}${ret === -1n ? ' (raising a hard limit needs CAP_SYS_RESOURCE)' : ''}`, pid);
+    }
+  });
+}
+
+/**
+ * Signals that were queued at dump time, queued again with their siginfo: the process-wide queue
+ * (rt_sigqueueinfo) and each thread's own (rt_tgsigqueueinfo). The task sends them to itself, which
+ * the kernel allows for any si_code; they stay pending behind the blocked mask until it is restored.
+ */
+export function restorePendingSignals(task: RemoteTask, pid: number, cores: ReadonlyMap<number, MessageValue>): void {
+  const queued = (entry: unknown) => (((entry as MessageValue | undefined)?.signals ?? []) as MessageValue[]).map((s) => s.siginfo as Uint8Array);
+  const signo = (siginfo: Uint8Array) => new DataView(siginfo.buffer, siginfo.byteOffset).getInt32(0, true);
+  for (const siginfo of queued((cores.get(pid)?.tc as MessageValue | undefined)?.signals_s)) {
+    task.resetScratch();
+    task.call('rt_sigqueueinfo', [pid, signo(siginfo), task.put(siginfo)]);
+  }
+  for (const [tid, core] of cores) {
+    for (const siginfo of queued((core.thread_core as MessageValue | undefined)?.signals_p)) {
+      task.resetScratch();
+      task.call('rt_tgsigqueueinfo', [pid, tid, signo(siginfo), task.put(siginfo)]);
+    }
+  }
 }

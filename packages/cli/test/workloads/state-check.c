@@ -6,10 +6,15 @@
  *   - a pipe with 11 unread bytes,
  *   - 3 extra threads, each counting on its own,
  *   - a SIGUSR1 handler,
+ *   - an interval timer (ITIMER_REAL, every 50 ms, counted by a SIGALRM handler),
+ *   - a lowered soft limit on open files (200),
+ *   - blocked pending signals: a real-time signal queued 3 times with values 1, 2, 3 for the
+ *     process, and SIGUSR2 sent to the main thread,
  * writes "pid=N" to DIR/info and, once DIR/check appears, checks all of it (the handler must still
  * be there and run when SIGUSR1 is raised) and writes OK or BAD to DIR/result.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define HEAP (64u << 20)
@@ -28,6 +35,8 @@ static volatile unsigned long counters[THREADS];
 static const char *dir;
 
 static void on_usr1(int sig) { (void)sig; asked = 1; }
+static volatile sig_atomic_t alarms;
+static void on_alrm(int sig) { (void)sig; alarms++; }
 
 static void *spin(void *arg)
 {
@@ -37,6 +46,16 @@ static void *spin(void *arg)
 }
 
 static uint8_t pattern(size_t i) { return (uint8_t)(i * 131 + (i >> 10)); }
+
+/* sigtimedwait without waiting, again when SIGALRM's handler interrupts it */
+static int take(const sigset_t *set, siginfo_t *si)
+{
+	struct timespec now = { 0, 0 };
+	int sig;
+	while ((sig = sigtimedwait(set, si, &now)) < 0 && errno == EINTR)
+		;
+	return sig;
+}
 
 static void report(const char *text)
 {
@@ -79,6 +98,23 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	sigaction(SIGUSR1, &sa, NULL);
 
+	struct sigaction alrm = { .sa_handler = on_alrm, .sa_flags = SA_RESTART };
+	sigaction(SIGALRM, &alrm, NULL);
+	struct itimerval every50ms = { { 0, 50000 }, { 0, 50000 } };
+	setitimer(ITIMER_REAL, &every50ms, NULL);
+	struct rlimit nofile;
+	getrlimit(RLIMIT_NOFILE, &nofile);
+	nofile.rlim_cur = 200;
+	setrlimit(RLIMIT_NOFILE, &nofile);
+
+	sigset_t held;
+	sigemptyset(&held);
+	sigaddset(&held, SIGUSR2);
+	sigaddset(&held, SIGRTMIN + 1);
+	pthread_sigmask(SIG_BLOCK, &held, NULL); /* the threads made below inherit it */
+	for (int i = 1; i <= 3; i++) sigqueue(getpid(), SIGRTMIN + 1, (union sigval){ .sival_int = i });
+	pthread_kill(pthread_self(), SIGUSR2);
+
 	pthread_t t[THREADS];
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
 	for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, spin, (void *)&counters[i]);
@@ -107,10 +143,31 @@ int main(int argc, char **argv)
 	int threads_ok = 1;
 	for (int i = 0; i < THREADS; i++) if (counters[i] == before[i]) threads_ok = 0;
 
-	char text[256];
-	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\npid=%d\n",
-		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok ? "OK" : "BAD",
-		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, getpid());
+	struct itimerval it;
+	getitimer(ITIMER_REAL, &it);
+	int before_alarms = alarms;
+	usleep(300000);
+	int timer_ok = it.it_interval.tv_sec == 0 && it.it_interval.tv_usec == 50000 && alarms > before_alarms;
+	struct rlimit lim;
+	getrlimit(RLIMIT_NOFILE, &lim);
+	int rlimit_ok = lim.rlim_cur == 200;
+
+	siginfo_t si;
+	sigset_t rt, usr2;
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN + 1);
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	int signals_ok = 1;
+	for (int i = 1; i <= 3; i++)
+		if (take(&rt, &si) != SIGRTMIN + 1 || si.si_value.sival_int != i) signals_ok = 0;
+	if (take(&rt, &si) != -1) signals_ok = 0;
+	if (take(&usr2, &si) != SIGUSR2) signals_ok = 0;
+
+	char text[512];
+	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\ntimer=%d\nrlimit=%d\nsignals=%d\npid=%d\n",
+		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok && timer_ok && rlimit_ok && signals_ok ? "OK" : "BAD",
+		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, timer_ok, rlimit_ok, signals_ok, getpid());
 	report(text);
 	for (;;) pause();
 }

@@ -1,6 +1,7 @@
 import type { MessageValue } from '@criu-ts/images';
 import { readProc, statFields, statusFields } from './proc.js';
 import { refuse } from '@criu-ts/subsystem';
+import { pendingSignals } from './pending-signals.js';
 import type { DumpRemote } from '@criu-ts/subsystem';
 
 const PR_GET_CHILD_SUBREAPER = 37;
@@ -70,7 +71,7 @@ export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOpti
     comm: readProc(`/proc/${pid}/comm`, pid, step).replace(/\n$/, ''),
     timers,
     rlimits: { rlimits },
-    signals_s: {},
+    signals_s: pendingSignals(pid, true, 'task-core'),
     loginuid: Number(readProc(`/proc/${pid}/loginuid`, pid, step).trim()) >>> 0,
     oom_score_adj: Number(readProc(`/proc/${pid}/oom_score_adj`, pid, step).trim()),
     sigactions,
@@ -81,18 +82,12 @@ export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOpti
 }
 
 /**
- * What this dump does not carry yet, refused before anything is written: queued signals (they would be
- * lost), seccomp filters, POSIX timers.
+ * What this dump does not carry yet, refused before anything is written: seccomp filters, POSIX timers.
  */
-export function checkTaskSupported(pid: number, tids: readonly number[]): void {
+export function checkTaskSupported(pid: number, _tids: readonly number[]): void {
   const step = 'task-check';
   const st = statusFields(pid, step);
-  if (BigInt(`0x${st.get('ShdPnd') ?? '0'}`) !== 0n) refuse(step, pid, `task ${pid} has process-wide pending signals (ShdPnd ${st.get('ShdPnd')}); dumping queued signals is not supported yet`);
   if (Number(st.get('Seccomp') ?? '0') !== 0) refuse(step, pid, `task ${pid} runs under seccomp (mode ${st.get('Seccomp')}); dumping seccomp filters is not supported yet`);
-  for (const tid of tids) {
-    const ts = statusFields(pid, step, tid);
-    if (BigInt(`0x${ts.get('SigPnd') ?? '0'}`) !== 0n) refuse(step, pid, `thread ${tid} of task ${pid} has pending signals (SigPnd ${ts.get('SigPnd')}); dumping queued signals is not supported yet`);
-  }
   let timers = '';
   try {
     timers = readProc(`/proc/${pid}/timers`, pid, step);

@@ -3,6 +3,7 @@ import { getRseqConfiguration, getSigmask, getThreadRegs, type Arch } from '@cri
 import { toThreadInfo, decodeUserRegs, encodeUserRegs, type ThreadInfoX86 } from '@criu-ts/arch-x86';
 import { dumpCreds } from './creds.js';
 import { must } from '@criu-ts/subsystem';
+import { pendingSignals } from './pending-signals.js';
 import { readProc } from './proc.js';
 import type { DumpRemote } from '@criu-ts/subsystem';
 
@@ -73,7 +74,7 @@ export function dumpThreadCore(pid: number, tid: number, arch: Arch, remote: Dum
   if (tid !== pid) threadCore.blk_sigset = blkSigset;
   threadCore.sas = sas;
   if (pdeathSig) threadCore.pdeath_sig = pdeathSig;
-  threadCore.signals_p = {};
+  threadCore.signals_p = pendingSignals(tid, false, step);
   threadCore.creds = dumpCreds(pid, tid, remote);
   threadCore.comm = readProc(`/proc/${pid}/task/${tid}/comm`, pid, step).replace(/\n$/, '');
   if (rseq.rseq_abi_pointer !== 0n) {
