@@ -78,7 +78,7 @@ describe('dump, kill, restore', () => {
 
     const check = await selfCheck(t);
     expect(check).toMatchObject({
-      heap: '1', mapped: '1', file: '1', pipe: '1', threads: '1', handler: '1', timer: '1', rlimit: '1', signals: '1', pid: String(t.pid),
+      heap: '1', mapped: '1', file: '1', pipe: '1', threads: '1', handler: '1', timer: '1', rlimit: '1', signals: '1', pdeath: '1', pid: String(t.pid),
     });
     expect(check.status).toBe('OK');
   });

@@ -14,6 +14,7 @@ const SS_DISABLE = 2;
 /** Signals 1..64 but SIGKILL and SIGSTOP, whose handlers cannot change: the order of tc.sigactions. */
 const SIGNALS_WITH_ACTIONS = Array.from({ length: 64 }, (_, i) => i + 1).filter((sig) => sig !== SIGKILL && sig !== SIGSTOP);
 const PR_SET_NAME = 15;
+const PR_SET_PDEATHSIG = 1;
 
 /** rt_sigaction for every signal the images list (the kernel's struct sigaction: handler, flags, restorer, mask). */
 export function restoreSigactions(task: RemoteTask, core: MessageValue): void {
@@ -51,6 +52,9 @@ export function restoreThreadState(thread: RemoteTask, core: MessageValue): void
   if (rseq && BigInt(rseq.rseq_abi_pointer as bigint) !== 0n) {
     thread.call('rseq', [BigInt(rseq.rseq_abi_pointer as bigint), Number(rseq.rseq_abi_size), 0, Number(rseq.signature)]);
   }
+  // Set only now, after the donor is gone: the restored root's first parent (the donor) dying
+  // must not send it its parent-death signal.
+  if (tc.pdeath_sig !== undefined && Number(tc.pdeath_sig) !== 0) thread.call('prctl', [PR_SET_PDEATHSIG, Number(tc.pdeath_sig), 0, 0, 0]);
   const sas = tc.sas as MessageValue | undefined;
   if (sas && Number(sas.ss_flags) !== SS_DISABLE) {
     const stack = new Uint8Array(24);

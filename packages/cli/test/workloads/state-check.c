@@ -8,6 +8,7 @@
  *   - a SIGUSR1 handler,
  *   - an interval timer (ITIMER_REAL, every 50 ms, counted by a SIGALRM handler),
  *   - a lowered soft limit on open files (200),
+ *   - a parent-death signal (SIGWINCH, ignored by default),
  *   - blocked pending signals: a real-time signal queued 3 times with values 1, 2, 3 for the
  *     process, and SIGUSR2 sent to the main thread,
  * writes "pid=N" to DIR/info and, once DIR/check appears, checks all of it (the handler must still
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -107,6 +109,8 @@ int main(int argc, char **argv)
 	nofile.rlim_cur = 200;
 	setrlimit(RLIMIT_NOFILE, &nofile);
 
+	prctl(PR_SET_PDEATHSIG, SIGWINCH);
+
 	sigset_t held;
 	sigemptyset(&held);
 	sigaddset(&held, SIGUSR2);
@@ -164,10 +168,14 @@ int main(int argc, char **argv)
 	if (take(&rt, &si) != -1) signals_ok = 0;
 	if (take(&usr2, &si) != SIGUSR2) signals_ok = 0;
 
+	int pdeath = 0;
+	prctl(PR_GET_PDEATHSIG, &pdeath);
+	int pdeath_ok = pdeath == SIGWINCH;
+
 	char text[512];
-	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\ntimer=%d\nrlimit=%d\nsignals=%d\npid=%d\n",
-		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok && timer_ok && rlimit_ok && signals_ok ? "OK" : "BAD",
-		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, timer_ok, rlimit_ok, signals_ok, getpid());
+	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\ntimer=%d\nrlimit=%d\nsignals=%d\npdeath=%d\npid=%d\n",
+		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok && timer_ok && rlimit_ok && signals_ok && pdeath_ok ? "OK" : "BAD",
+		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, timer_ok, rlimit_ok, signals_ok, pdeath_ok, getpid());
 	report(text);
 	for (;;) pause();
 }
