@@ -5,7 +5,7 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import { type DumpError, type DumpStats, type DumpTreeOptions } from './dump.js';
 import { checkKernel, type CheckReport } from './check.js';
-import type { RestoreError } from './restore/restore-error.js';
+import type { RestoreError } from '@criu-ts/subsystem';
 import type { RestoreTreeOptions, RestoreTreeResult } from './restore/restore-tree.js';
 import { runOnTracerThread } from './tracer-thread.js';
 

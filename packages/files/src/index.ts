@@ -1,1 +1,2 @@
 export * from './dump/index.js';
+export * from './restore/index.js';

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freezeTree, type FrozenTree, DEFAULT_SEIZE_OPTIONS, PTRACE_O } from '@criu-ts/ptrace';
-import { RestoreFault } from './restore-error.js';
+import { RestoreFault } from '@criu-ts/subsystem';
 
 /**
  * Starts `sleep infinity` in a session of its own. It is started by a shell that exits at once, so

@@ -26,15 +26,20 @@ import {
   waitTask,
   writeMemoryRaw,
 } from '@criu-ts/ptrace';
-import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas } from './address-space.js';
-import { cloneWithId } from './clone-task.js';
+import { closeInheritedFds, closePipes, type PipeTable, restoreFds, restoreFs } from '@criu-ts/files';
+import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas, ShmemTable } from '@criu-ts/mem';
+import { HELPER_SIZE, readRestorePlan, RemoteTask, type RestoreError, RestoreFault, type RestorePlan, type TaskPlan } from '@criu-ts/subsystem';
+import {
+  blockedMask,
+  cloneWithId,
+  restoreComm,
+  restoreItimers,
+  restorePendingSignals,
+  restoreRlimits,
+  restoreSigactions,
+  restoreThreadState,
+} from '@criu-ts/task';
 import { startDonor } from './donor.js';
-import { closeInheritedFds, closePipes, type PipeTable, restoreFds, restoreFs } from './files.js';
-import { HELPER_SIZE, RemoteTask } from './remote-task.js';
-import { type RestoreError, RestoreFault } from './restore-error.js';
-import { readRestorePlan, type RestorePlan, type TaskPlan } from './restore-plan.js';
-import { ShmemTable } from './shmem.js';
-import { blockedMask, restoreComm, restoreItimers, restorePendingSignals, restoreRlimits, restoreSigactions, restoreThreadState } from './task-state.js';
 
 export interface RestoreTreeOptions {
   readonly imagesDir: string;

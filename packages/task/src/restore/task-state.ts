@@ -4,8 +4,7 @@
  * Registers and the signal mask come last, with the final syscall.
  */
 import type { MessageValue } from '@criu-ts/images';
-import type { RemoteTask } from './remote-task.js';
-import { RestoreFault } from './restore-error.js';
+import { type RemoteTask, RestoreFault } from '@criu-ts/subsystem';
 
 const SIGKILL = 9;
 const SIGSTOP = 19;

@@ -3,8 +3,7 @@
  * for a thread, by a thread of its process). The new task is attached to us from birth
  * (PTRACE_O_TRACEFORK/TRACECLONE), stopped before it runs a single instruction.
  */
-import type { RemoteTask } from './remote-task.js';
-import { RestoreFault } from './restore-error.js';
+import { type RemoteTask, RestoreFault } from '@criu-ts/subsystem';
 
 const CLONE_VM = 0x100;
 const CLONE_FS = 0x200;

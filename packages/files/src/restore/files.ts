@@ -6,9 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { type MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, installFdRaw, kbuf, sys } from '@criu-ts/ptrace';
-import type { RemoteTask } from './remote-task.js';
-import { RestoreFault } from './restore-error.js';
-import type { RestorePlan, TaskPlan } from './restore-plan.js';
+import { type RemoteTask, RestoreFault, type RestorePlan, type TaskPlan } from '@criu-ts/subsystem';
 
 const AT_FDCWD = -100;
 const O_ACCMODE = 3;

@@ -7,9 +7,7 @@
 import { join } from 'node:path';
 import { type MessageValue, PAGE_SIZE } from '@criu-ts/images';
 import { readMaps } from '@criu-ts/ptrace';
-import { HELPER_SIZE, type RemoteTask } from './remote-task.js';
-import { RestoreFault } from './restore-error.js';
-import { type RestorePlan, shmidOfVma, type TaskPlan } from './restore-plan.js';
+import { HELPER_SIZE, type RemoteTask, RestoreFault, type RestorePlan, shmidOfVma, type TaskPlan } from '@criu-ts/subsystem';
 import { mapSharedMemory, type ShmemTable } from './shmem.js';
 
 const VMA_AREA_VSYSCALL = 1 << 2;

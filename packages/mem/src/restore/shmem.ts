@@ -8,9 +8,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PAGE_SIZE } from '@criu-ts/images';
 import { addressOf, installFdRaw, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
-import type { RemoteTask } from './remote-task.js';
-import { RestoreFault } from './restore-error.js';
-import type { ShmemPlan } from './restore-plan.js';
+import { type RemoteTask, RestoreFault, type ShmemPlan } from '@criu-ts/subsystem';
 
 const NR_CLOSE = 3;
 const NR_FTRUNCATE = 77;

@@ -1,0 +1,2 @@
+export { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas } from './address-space.js';
+export { ShmemTable, mapSharedMemory } from './shmem.js';
