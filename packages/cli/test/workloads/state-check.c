@@ -141,16 +141,20 @@ int main(int argc, char **argv)
 	int file_ok = read(fd, word, 5) == 5 && strcmp(word, "world") == 0;
 	char buf[32] = { 0 };
 	int pipe_ok = read(p[0], buf, sizeof(buf)) == 11 && strcmp(buf, "pipe-data-1") == 0;
+	/* every thread must still count; a loaded machine may take a while to run them all */
 	unsigned long before[THREADS];
 	for (int i = 0; i < THREADS; i++) before[i] = counters[i];
-	usleep(200000);
-	int threads_ok = 1;
-	for (int i = 0; i < THREADS; i++) if (counters[i] == before[i]) threads_ok = 0;
+	int threads_ok = 0;
+	for (int wait = 0; wait < 200 && !threads_ok; wait++) {
+		usleep(10000);
+		threads_ok = 1;
+		for (int i = 0; i < THREADS; i++) if (counters[i] == before[i]) threads_ok = 0;
+	}
 
 	struct itimerval it;
 	getitimer(ITIMER_REAL, &it);
 	int before_alarms = alarms;
-	usleep(300000);
+	for (int wait = 0; wait < 200 && alarms <= before_alarms; wait++) usleep(10000);
 	int timer_ok = it.it_interval.tv_sec == 0 && it.it_interval.tv_usec == 50000 && alarms > before_alarms;
 	struct rlimit lim;
 	getrlimit(RLIMIT_NOFILE, &lim);
