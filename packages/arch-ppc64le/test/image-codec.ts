@@ -1,5 +1,5 @@
 /**
- * The lead's image codec (@criu-ts/images), loaded by name at run time: its message values are the
+ * The image codec (@criu-ts/images), loaded by name at run time: its message values are the
  * shape the arch packages produce (CRIU field names, 64-bit as bigint, empty repeated fields absent).
  * Loaded dynamically so this package's typecheck does not depend on the codec's types being built.
  */

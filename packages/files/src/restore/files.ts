@@ -1,7 +1,7 @@
 /**
- * A task's file descriptors and fs state, as far as issue-4 programs need them: regular files and
- * character devices reopened by path at their offset, pipes (with their unread bytes) created here
- * and passed in, the working directory and umask.
+ * A task's file descriptors and fs state: regular files and character devices reopened by path at
+ * their offset, pipes (with their unread bytes) created here and passed in, the working directory,
+ * root and umask.
  */
 import { readdirSync } from 'node:fs';
 import { type MessageValue } from '@criu-ts/images';

@@ -1,6 +1,7 @@
 /**
- * The rest of a task's own state that issue-4 programs rely on: signal handlers, the command name,
- * and per thread the clear-tid address, robust futex list, rseq area and alternate signal stack.
+ * The rest of a task's own state a restore puts back: signal handlers, the command name, resource
+ * limits, interval timers, queued signals, and per thread the clear-tid address, robust futex list,
+ * rseq area, alternate signal stack and parent-death signal.
  * Registers and the signal mask come last, with the final syscall.
  */
 import type { MessageValue } from '@criu-ts/images';
