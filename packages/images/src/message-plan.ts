@@ -25,6 +25,8 @@ export interface FieldPlan {
   readonly wireType: number;
   /** Scalars of a repeated numeric field may also come packed (wire type 2), whatever the schema says. */
   readonly packable: boolean;
+  /** The schema asks for the packed form when writing (proto2: only when marked so). */
+  readonly packed: boolean;
   /** 64-bit integers: bigint in library values (see message-values.ts). */
   readonly long: boolean;
   /** Any integer type but enums: what crit's integer hints (hex, flags, dev, dict) apply to. */
@@ -143,6 +145,7 @@ function fieldPlan(scope: string, name: string, field: FieldDescriptor): FieldPl
     required: field.rule === 'required',
     wireType: WIRE_TYPES[type] ?? 0,
     packable: field.rule === 'repeated' && (WIRE_TYPES[type] ?? 0) !== 2,
+    packed: field.rule === 'repeated' && (WIRE_TYPES[type] ?? 0) !== 2 && field.options?.packed === true,
     long: LONG_TYPES.has(type),
     integer: INTEGER_TYPES.has(type),
     message: type === 'message' ? messagePlan(nestedName!) : undefined,

@@ -23,12 +23,6 @@ function longToBigint(value: LongLike | number, unsigned: boolean): bigint {
   return unsigned ? bits : BigInt.asIntN(64, bits);
 }
 
-/** protobufjs's writer takes any { low, high } pair for a 64-bit value. */
-function bigintToLong(value: bigint | number | string, unsigned: boolean): LongLike & { unsigned: boolean } {
-  const bits = BigInt.asUintN(64, BigInt(value));
-  return { low: Number(bits & 0xffffffffn) | 0, high: Number(bits >> 32n) | 0, unsigned };
-}
-
 /** A decoded protobufjs message as a plain value (see the module comment). */
 export function toMessageValue(type: protobuf.Type, wire: protobuf.Message | Record<string, unknown>): MessageValue {
   const out: MessageValue = {};
@@ -54,27 +48,6 @@ function scalarOrMessageToValue(field: protobuf.Field, value: unknown): ScalarVa
   // protobufjs hands out Node Buffers; a plain view keeps values comparable and portable
   if (value instanceof Uint8Array && value.constructor !== Uint8Array) return new Uint8Array(value.buffer, value.byteOffset, value.length);
   return value as ScalarValue;
-}
-
-/** A plain value (see the module comment) as an object protobufjs can encode. */
-export function toWireObject(type: protobuf.Type, value: MessageValue): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of fieldsInWireOrder(type)) {
-    const item = value[field.name];
-    if (item === undefined || item === null) continue;
-    if (field.repeated) {
-      out[field.name] = (item as unknown[]).map((element) => valueToWire(field, element));
-    } else {
-      out[field.name] = valueToWire(field, item);
-    }
-  }
-  return out;
-}
-
-function valueToWire(field: protobuf.Field, value: unknown): unknown {
-  if (field.resolvedType instanceof protobuf.Type) return toWireObject(field.resolvedType, value as MessageValue);
-  if (LONG_TYPES.has(field.type)) return bigintToLong(value as bigint, UNSIGNED_LONG_TYPES.has(field.type));
-  return value;
 }
 
 const ORDERED_FIELDS = new WeakMap<protobuf.Type, protobuf.Field[]>();

@@ -1,15 +1,15 @@
 /** Writing an image: its magics, then each entry as a u32 length, the message, and its payload. */
 import { type Either, left, right } from 'fp-ts/lib/Either.js';
-import protobuf from 'protobufjs';
 import { imageError, ImageFault } from './image-error.js';
 import type { ImageError } from './image-error.js';
 import { IMAGE_KINDS } from './image-kinds.js';
 import { firstMagicFor, MAGIC_BY_NAME } from './magic.js';
-import { type MessageValue, toWireObject } from './message-values.js';
+import { EncodeFault, encodeMessage } from './encode-message.js';
+import { messagePlan } from './message-plan.js';
+import type { MessageValue } from './message-values.js';
 import { type IpcQueuedMessage, type Payload, roundUp } from './payload.js';
 import type { Image } from './read-image.js';
 import { asImageError } from './read-image.js';
-import { messageType } from './schema/index.js';
 
 /** Encodes a whole image into one buffer. */
 export function encodeImage(image: Image, file = '<image>'): Either<ImageError, Uint8Array> {
@@ -37,16 +37,17 @@ export function encodeImageOrThrow(image: Image, file = '<image>'): Uint8Array {
 
 /** One entry: the u32 length and the encoded message. */
 export function frameMessage(typeName: string, message: MessageValue, file = '<image>', index = 0): Uint8Array {
-  const type = messageType(typeName);
-  const wire = toWireObject(type, message);
-  const problem = type.verify(wire);
-  if (problem) throw new ImageFault(imageError('corrupt', file, index, 0, `${typeName}: ${problem}`));
-  const writer = protobuf.Writer.create();
-  writer.fixed32(0); // room for the length, patched below
-  type.encode(wire, writer);
-  const bytes = writer.finish();
-  new DataView(bytes.buffer, bytes.byteOffset, 4).setUint32(0, bytes.length - 4, true);
-  return bytes;
+  let body: Uint8Array;
+  try {
+    body = encodeMessage(messagePlan(typeName), message);
+  } catch (error) {
+    if (error instanceof EncodeFault) throw new ImageFault(imageError('corrupt', file, index, 0, error.message));
+    throw error;
+  }
+  const framed = new Uint8Array(4 + body.length);
+  new DataView(framed.buffer).setUint32(0, body.length, true);
+  framed.set(body, 4);
+  return framed;
 }
 
 function payloadChunks(payload: Payload, kind: string | undefined): Uint8Array[] {
