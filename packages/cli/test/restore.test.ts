@@ -68,7 +68,7 @@ function tracerOf(pid: number): number {
 }
 
 describe('dump, kill, restore', () => {
-  it('a program keeps its PID, threads, memory, file offset, pipe bytes, handlers, itimer, rlimits and queued signals', async () => {
+  it('a program keeps its PID, threads, memory, file offset, pipe bytes, eventfd, handlers, itimer, rlimits and queued signals', async () => {
     const t = await startDetached(stateCheck);
     const images = imagesDir();
     await dumpOrFail(t, images);
@@ -83,7 +83,7 @@ describe('dump, kill, restore', () => {
 
     const check = await selfCheck(t);
     expect(check).toMatchObject({
-      heap: '1', mapped: '1', file: '1', pipe: '1', threads: '1', handler: '1', timer: '1', rlimit: '1', signals: '1', pdeath: '1', pid: String(t.pid),
+      heap: '1', mapped: '1', file: '1', pipe: '1', threads: '1', handler: '1', timer: '1', rlimit: '1', signals: '1', pdeath: '1', eventfd: '1', pid: String(t.pid),
     });
     expectOk(check);
   });

@@ -4,6 +4,7 @@
  *   - a private mapping of a file with some pages modified (they differ from the file),
  *   - a regular file open at offset 6,
  *   - a pipe with 11 unread bytes,
+ *   - a non-blocking eventfd holding 7,
  *   - 3 extra threads, each counting on its own,
  *   - a SIGUSR1 handler,
  *   - an interval timer (ITIMER_REAL, every 50 ms, counted by a SIGALRM handler),
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -97,6 +99,9 @@ int main(int argc, char **argv)
 	pipe(p);
 	write(p[1], "pipe-data-1", 11);
 
+	int efd = eventfd(0, EFD_NONBLOCK);
+	eventfd_write(efd, 7);
+
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	sigaction(SIGUSR1, &sa, NULL);
 
@@ -141,6 +146,9 @@ int main(int argc, char **argv)
 	int file_ok = read(fd, word, 5) == 5 && strcmp(word, "world") == 0;
 	char buf[32] = { 0 };
 	int pipe_ok = read(p[0], buf, sizeof(buf)) == 11 && strcmp(buf, "pipe-data-1") == 0;
+	eventfd_t counted = 0;
+	int eventfd_ok = eventfd_read(efd, &counted) == 0 && counted == 7 && eventfd_read(efd, &counted) < 0 && errno == EAGAIN;
+
 	/* every thread must still count; a loaded machine may take a while to run them all */
 	unsigned long before[THREADS];
 	for (int i = 0; i < THREADS; i++) before[i] = counters[i];
@@ -177,9 +185,9 @@ int main(int argc, char **argv)
 	int pdeath_ok = pdeath == SIGWINCH;
 
 	char text[512];
-	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\ntimer=%d\nrlimit=%d\nsignals=%d\npdeath=%d\npid=%d\n",
-		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok && timer_ok && rlimit_ok && signals_ok && pdeath_ok ? "OK" : "BAD",
-		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, timer_ok, rlimit_ok, signals_ok, pdeath_ok, getpid());
+	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\ntimer=%d\nrlimit=%d\nsignals=%d\npdeath=%d\neventfd=%d\npid=%d\n",
+		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok && timer_ok && rlimit_ok && signals_ok && pdeath_ok && eventfd_ok ? "OK" : "BAD",
+		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, timer_ok, rlimit_ok, signals_ok, pdeath_ok, eventfd_ok, getpid());
 	report(text);
 	for (;;) pause();
 }

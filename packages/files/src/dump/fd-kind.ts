@@ -4,7 +4,8 @@ import { refuse } from '@criu-ts/subsystem';
 /** What an fd of a task points at, as far as this dump is concerned. */
 export type FdKind =
   | { readonly kind: 'reg'; readonly path: string; readonly st: BigIntStats }
-  | { readonly kind: 'pipe'; readonly pipeId: number };
+  | { readonly kind: 'pipe'; readonly pipeId: number }
+  | { readonly kind: 'eventfd' };
 
 const S_IFMT = 0o170000n;
 const S_IFREG = 0o100000n;
@@ -15,7 +16,8 @@ const MEM_MAJOR = 1n;
 
 /**
  * Classifies fd `fd` of task `pid` from its /proc link. Regular files, directories and the memory
- * character devices are REG entries (CRIU writes /dev/null that way too); pipes are PIPE. Anything
+ * character devices are REG entries (CRIU writes /dev/null that way too); pipes are PIPE; eventfds
+ * are EVENTFD. Anything
  * else is refused with the pid, the fd and its kind, before anything is written.
  */
 export function classifyFd(pid: number, fd: number): FdKind {
@@ -28,6 +30,7 @@ export function classifyFd(pid: number, fd: number): FdKind {
   }
   const pipe = /^pipe:\[(\d+)\]$/.exec(target);
   if (pipe) return { kind: 'pipe', pipeId: Number(pipe[1]) };
+  if (target === 'anon_inode:[eventfd]') return { kind: 'eventfd' };
   if (!target.startsWith('/')) return refuse('fds', pid, `task ${pid} fd ${fd} is ${target}: this kind of file cannot be dumped yet`);
   if (target.endsWith(' (deleted)')) return refuse('fds', pid, `task ${pid} fd ${fd} is the deleted file ${target}: deleted (ghost) files cannot be dumped yet`);
   const st = statSync(link, { bigint: true });
@@ -44,4 +47,12 @@ export function fdinfoFields(pid: number, fd: number, text: string): { pos: bigi
   const flags = get('flags');
   if (flags === undefined) refuse('fds', pid, `no flags in /proc/${pid}/fdinfo/${fd}`);
   return { pos: BigInt(get('pos') ?? '0'), flags: parseInt(flags, 8), mntId: Number(get('mnt_id') ?? '-1') };
+}
+
+/** An eventfd's counter from its fdinfo (the kernel prints it in hex); semaphore mode is refused. */
+export function eventfdCounter(pid: number, fd: number, text: string): bigint {
+  const count = /^eventfd-count:\s*([0-9a-f]+)/m.exec(text)?.[1];
+  if (count === undefined) refuse('fds', pid, `no eventfd-count in /proc/${pid}/fdinfo/${fd}`);
+  if (/^eventfd-semaphore:\s*1/m.test(text)) refuse('fds', pid, `task ${pid} fd ${fd} is an eventfd in semaphore mode, which cannot be dumped yet`);
+  return BigInt(`0x${count}`);
 }

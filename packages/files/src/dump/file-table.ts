@@ -1,6 +1,6 @@
 import type { MessageValue } from '@criu-ts/images';
 
-const FD_TYPES = { REG: 1, PIPE: 2, MEMFD: 18 } as const;
+const FD_TYPES = { REG: 1, PIPE: 2, EVENTFD: 6, MEMFD: 18 } as const;
 
 const NO_OWNER: MessageValue = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
 
@@ -58,6 +58,12 @@ export class FileTable {
   addPipe(f: { pipeId: number; flags: number }): number {
     const id = this.next();
     this.entries.push({ type: FD_TYPES.PIPE, id, pipe: { id, pipe_id: f.pipeId, flags: f.flags, fown: NO_OWNER } });
+    return id;
+  }
+
+  addEventfd(f: { flags: number; counter: bigint }): number {
+    const id = this.next();
+    this.entries.push({ type: FD_TYPES.EVENTFD, id, efd: { id, flags: f.flags, fown: NO_OWNER, counter: f.counter } });
     return id;
   }
 }

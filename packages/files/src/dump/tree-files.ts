@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
-import { classifyFd, fdinfoFields } from './fd-kind.js';
+import { classifyFd, eventfdCounter, fdinfoFields } from './fd-kind.js';
 import { refuse } from '@criu-ts/subsystem';
 import { FD_TYPES, FileTable } from './file-table.js';
 import { peekPipe } from './pipe-data.js';
@@ -61,7 +61,8 @@ export class TreeFiles {
     const kinds = fds.map((fd) => ({ fd, kind: classifyFd(pid, fd) }));
     const out: MessageValue[] = [];
     for (const { fd, kind } of kinds) {
-      const info = fdinfoFields(pid, fd, readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      const fdinfo = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+      const info = fdinfoFields(pid, fd, fdinfo);
       const fdFlags = info.flags & O_CLOEXEC ? FD_CLOEXEC : 0;
       // The kernel shows O_CLOEXEC in the file's flags; it belongs to the fd (CRIU keeps it in fdinfo).
       const flags = info.flags & ~O_CLOEXEC;
@@ -71,6 +72,10 @@ export class TreeFiles {
         type = FD_TYPES.REG;
         const key = `reg:${kind.st.dev}:${kind.st.ino}:${flags}:${info.pos}`;
         id = this.shared(pid, fd, key, remote) ?? this.remember(pid, fd, key, this.table.addReg({ name: kind.path, flags, pos: info.pos, mode: Number(kind.st.mode), size: kind.st.isFile() ? kind.st.size : undefined }));
+      } else if (kind.kind === 'eventfd') {
+        type = FD_TYPES.EVENTFD;
+        const counter = eventfdCounter(pid, fd, fdinfo);
+        id = this.shared(pid, fd, `eventfd:${flags}`, remote) ?? this.remember(pid, fd, `eventfd:${flags}`, this.table.addEventfd({ flags, counter }));
       } else {
         type = FD_TYPES.PIPE;
         const pipeFlags = flags & ~O_DIRECT;

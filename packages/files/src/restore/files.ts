@@ -41,6 +41,7 @@ export function restoreFds(task: RemoteTask, plan: TaskPlan, restore: RestorePla
     const file = restore.files.get(Number(fdinfo.id))!;
     if (file.reg) restoreRegularFile(task, fd, cloexec, file.reg as MessageValue, plan.pid);
     else if (file.pipe) restorePipeEnd(task, fd, cloexec, file.pipe as MessageValue, restore, pipes);
+    else if (file.efd) restoreEventfd(task, fd, cloexec, file.efd as MessageValue);
     else throw new RestoreFault('files', `fd ${fd} of task ${plan.pid} is a ${file.type} file, which this restore does not handle yet`, plan.pid);
   }
 }
@@ -54,6 +55,26 @@ function restoreRegularFile(task: RemoteTask, fd: number, cloexec: boolean, reg:
   moveFd(task, Number(ret), fd, cloexec);
   const pos = BigInt((reg.pos as bigint | undefined) ?? 0n);
   if (pos !== 0n) task.call('lseek', [fd, pos, SEEK_SET]);
+}
+
+/** An eventfd made here with its counter, then passed in (its flags travel with the open file). */
+function restoreEventfd(task: RemoteTask, fd: number, cloexec: boolean, efd: MessageValue): void {
+  const nr = hostArch().syscalls;
+  const local = sys(nr.eventfd2, 0, O_CLOEXEC | (Number(efd.flags) & O_NONBLOCK));
+  if (local < 0) throw new RestoreFault('files', `eventfd2 failed: errno ${-local}`);
+  try {
+    const counter = BigInt(efd.counter as bigint);
+    if (counter > 0n) {
+      // the counter goes in with write(2): eventfd2's initial value is only 32 bits wide
+      const value = kbuf(8);
+      value.writeBigUInt64LE(counter);
+      const n = sys(nr.write, local, addressOf(value), 8);
+      if (n !== 8) throw new RestoreFault('files', `cannot set an eventfd's counter to ${counter}: errno ${-n}`);
+    }
+    installFdRaw(task.tid, task.arch, local, { targetFd: fd, cloexec, mode: 'vdso', at: task.helper });
+  } finally {
+    sys(nr.close, local);
+  }
 }
 
 function restorePipeEnd(task: RemoteTask, fd: number, cloexec: boolean, pipe: MessageValue, restore: RestorePlan, pipes: PipeTable): void {
