@@ -12,3 +12,4 @@ export * from './crit-json/decode-to-crit-json.js';
 export * from './crit-json/from-crit-json.js';
 export * from './images-dir.js';
 export * from './pagemap.js';
+export { encodeMessageValue, decodeMessageValue } from './message-codec.js';
