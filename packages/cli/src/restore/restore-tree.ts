@@ -14,7 +14,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { type Either, left, right } from 'fp-ts/lib/Either.js';
-import { type MessageValue } from '@criu-ts/images';
 import { fromThreadInfo, type ThreadInfoX86 } from '@criu-ts/arch-x86';
 import {
   type Arch,
@@ -287,5 +286,3 @@ function asRestoreError(error: unknown): RestoreError {
   if (error instanceof PtraceFailure) return { step: error.error.syscall, pid: error.error.pid, message: error.message };
   return { step: 'restore', message: error instanceof Error ? error.message : String(error) };
 }
-
-export type { MessageValue };
