@@ -164,9 +164,7 @@ function dumpFrozen(
   }
 
   step('write');
-  images.push(['files.img', 'FILES', [...files.table.list()]]);
-  const pipes = files.pipesData();
-  if (pipes.length > 0) images.push(['pipes-data.img', 'PIPES_DATA', pipes.map((p) => ({ message: p.message, type: 'pipe_data_entry', payload: p.payload }))]);
+  for (const image of files.images()) images.push([image.name, image.magic, [...image.entries]]);
   images.push(['pstree.img', 'PSTREE', pstreeEntries(tree)]);
   images.push(['seccomp.img', 'SECCOMP', [{}]]);
   images.push(['inventory.img', 'INVENTORY', [inventoryEntry(randomUUID())]]);

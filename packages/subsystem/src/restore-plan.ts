@@ -7,6 +7,13 @@ import { join } from 'node:path';
 import { type Image, ImagesDir, type MessageValue, PAGE_SIZE, type PageRange } from '@criu-ts/images';
 import { RestoreFault } from './restore-error.js';
 
+/** What pipes-data.img keeps of one pipe. */
+export interface PipeQueue {
+  readonly data: Uint8Array;
+  /** Its capacity (F_GETPIPE_SZ), when recorded. */
+  readonly size?: number;
+}
+
 export interface TaskPlan {
   readonly pid: number;
   readonly ppid: number;
@@ -39,8 +46,8 @@ export interface RestorePlan {
   readonly tasks: readonly TaskPlan[];
   /** file_entry by id. */
   readonly files: ReadonlyMap<number, MessageValue>;
-  /** Unread pipe bytes by pipe id (the pipe's inode at dump time). */
-  readonly pipeData: ReadonlyMap<number, Uint8Array>;
+  /** Unread pipe bytes and the pipe's capacity by pipe id (the pipe's inode at dump time). */
+  readonly pipeData: ReadonlyMap<number, PipeQueue>;
   /** Shared memory objects by shmid. */
   readonly shmem: ReadonlyMap<number, ShmemPlan>;
   /** The shmid behind each MEMFD entry of files.img, by file id (memfd.img's inodes). */
@@ -79,9 +86,11 @@ export function readRestorePlan(imagesDir: string): RestorePlan {
 
   const files = new Map<number, MessageValue>();
   if (dir.has('files.img')) for (const { message } of read('files.img').entries) files.set(Number(message.id), message);
-  const pipeData = new Map<number, Uint8Array>();
+  const pipeData = new Map<number, PipeQueue>();
   if (dir.has('pipes-data.img')) {
-    for (const entry of read('pipes-data.img').entries) pipeData.set(Number(entry.message.pipe_id), entry.payload as Uint8Array);
+    for (const { message, payload } of read('pipes-data.img').entries) {
+      pipeData.set(Number(message.pipe_id), { data: payload as Uint8Array, size: message.size === undefined ? undefined : Number(message.size) });
+    }
   }
 
   const tasks = read('pstree.img').entries.map(({ message: p }): TaskPlan => {

@@ -25,7 +25,7 @@ import {
   waitTask,
   writeMemoryRaw,
 } from '@criu-ts/ptrace';
-import { closeInheritedFds, closePipes, type PipeTable, restoreFds, restoreFs } from '@criu-ts/files';
+import { closeInheritedFds, RestoredFiles, restoreFds, restoreFs } from '@criu-ts/files';
 import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas, ShmemTable } from '@criu-ts/mem';
 import { HELPER_SIZE, readRestorePlan, RemoteTask, type RestoreError, RestoreFault, type RestorePlan, type TaskPlan } from '@criu-ts/subsystem';
 import {
@@ -68,7 +68,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
   }
   const arch = hostArch();
   const created: number[] = [];
-  const pipes: PipeTable = new Map();
+  const files = new RestoredFiles(plan);
   const shmem = new ShmemTable(plan.imagesDir);
   let donorPid: number | undefined;
   try {
@@ -82,7 +82,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     const threads = new Map<number, RemoteTask>();
     for (const task of plan.tasks) {
       const remote = tasks.get(task.pid)!;
-      rebuildTask(remote, task, plan, pipes, shmem, log);
+      rebuildTask(remote, task, plan, files, shmem, log);
       threads.set(task.pid, remote);
       for (const tid of task.threads.slice(1)) {
         cloneWithId(remote, tid, 'thread');
@@ -92,13 +92,13 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
       for (const tid of task.threads) restoreThreadState(threads.get(tid)!, task.cores.get(tid)!);
       restorePendingSignals(remote, task.pid, task.cores);
     }
-    closePipes(pipes);
+    files.closeAll();
     shmem.closeAll();
     for (const task of plan.tasks) releaseTask(task, threads, arch);
     log(2, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
     return right({ rootPid: plan.tasks[0].pid, tasks: plan.tasks.length, threads: threads.size });
   } catch (error) {
-    closePipes(pipes);
+    files.closeAll();
     shmem.closeAll();
     killAll(created, donorPid);
     return left(asRestoreError(error));
@@ -220,7 +220,7 @@ class SessionsAndGroups {
   }
 }
 
-function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, pipes: PipeTable, shmem: ShmemTable, log: (level: number, message: string) => void): void {
+function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, files: RestoredFiles, shmem: ShmemTable, log: (level: number, message: string) => void): void {
   const core = plan.cores.get(plan.pid)!;
   dropDonorMappings(task);
   moveVdso(task, plan);
@@ -228,7 +228,8 @@ function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, pip
   restoreMmStruct(task, plan, restore);
   log(3, `task ${plan.pid}: memory restored`);
   closeInheritedFds(task);
-  restoreFds(task, plan, restore, pipes);
+  // before the limits: a task may hold fds above a limit it lowered after opening them
+  restoreFds(task, plan, files);
   restoreFs(task, plan, restore);
   restoreSigactions(task, core);
   restoreRlimits(task, core, plan.pid);

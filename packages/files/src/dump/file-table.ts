@@ -1,8 +1,13 @@
 import type { MessageValue } from '@criu-ts/images';
 
-const FD_TYPES = { REG: 1, PIPE: 2, EVENTFD: 6, MEMFD: 18 } as const;
+/** files.img fd types (fdinfo.proto's fd_types). */
+const FD_TYPES = {
+  REG: 1, PIPE: 2, FIFO: 3, INETSK: 4, UNIXSK: 5, EVENTFD: 6, EVENTPOLL: 7, INOTIFY: 8, SIGNALFD: 9, PACKETSK: 10, TTY: 11,
+  FANOTIFY: 12, NETLINKSK: 13, NS: 14, TUNF: 15, EXT: 16, TIMERFD: 17, MEMFD: 18, BPFMAP: 19, PIDFD: 20,
+} as const;
 
-const NO_OWNER: MessageValue = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
+/** The fown of a file nobody asked SIGIO for. */
+export const NO_OWNER: MessageValue = { uid: 0, euid: 0, signum: 0, pid_type: 0, pid: 0 };
 
 /**
  * The entries of files.img: every open file description the tree holds, and the files its mappings,
@@ -40,30 +45,23 @@ export class FileTable {
   }
 
   addReg(f: { name: string; flags: number; pos: bigint; mode: number; size?: bigint }): number {
-    const id = this.next();
-    const reg: MessageValue = { id, flags: f.flags, pos: f.pos, fown: NO_OWNER, name: f.name };
-    if (f.size !== undefined) reg.size = f.size;
-    reg.mode = f.mode;
-    this.entries.push({ type: FD_TYPES.REG, id, reg });
-    return id;
+    return this.add(FD_TYPES.REG, 'reg', (id) => {
+      const reg: MessageValue = { id, flags: f.flags, pos: f.pos, fown: NO_OWNER, name: f.name };
+      if (f.size !== undefined) reg.size = f.size;
+      reg.mode = f.mode;
+      return reg;
+    });
   }
 
   /** A MEMFD entry: a memfd (or shared anonymous memory, which CRIU dumps the same way) whose inode is memfd.img's `inodeId`. */
-  addMemfd(f: { inodeId: number; flags: number }): number {
-    const id = this.next();
-    this.entries.push({ type: FD_TYPES.MEMFD, id, memfd: { id, flags: f.flags, pos: 0n, fown: NO_OWNER, inode_id: f.inodeId } });
-    return id;
+  addMemfd(f: { inodeId: number; flags: number; pos?: bigint }): number {
+    return this.add(FD_TYPES.MEMFD, 'memfd', (id) => ({ id, flags: f.flags, pos: f.pos ?? 0n, fown: NO_OWNER, inode_id: f.inodeId }));
   }
 
-  addPipe(f: { pipeId: number; flags: number }): number {
+  /** An entry of fd type `type` whose `field` member is the message `build` makes for the new id. */
+  add(type: number, field: string, build: (id: number) => MessageValue): number {
     const id = this.next();
-    this.entries.push({ type: FD_TYPES.PIPE, id, pipe: { id, pipe_id: f.pipeId, flags: f.flags, fown: NO_OWNER } });
-    return id;
-  }
-
-  addEventfd(f: { flags: number; counter: bigint }): number {
-    const id = this.next();
-    this.entries.push({ type: FD_TYPES.EVENTFD, id, efd: { id, flags: f.flags, fown: NO_OWNER, counter: f.counter } });
+    this.entries.push({ type, id, [field]: build(id) });
     return id;
   }
 }

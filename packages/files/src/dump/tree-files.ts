@@ -1,13 +1,12 @@
 import { readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
-import { classifyFd, eventfdCounter, fdinfoFields } from './fd-kind.js';
-import { refuse } from '@criu-ts/subsystem';
-import { FD_TYPES, FileTable } from './file-table.js';
-import { peekPipe } from './pipe-data.js';
-import type { DumpRemote } from '@criu-ts/subsystem';
+import { type DumpRemote, refuse } from '@criu-ts/subsystem';
+import { classifyFd } from './classify.js';
+import type { FdDumper, KindImage } from './fd-dumper.js';
+import { FileTable } from './file-table.js';
+import { fdDumpers } from './kinds/index.js';
+import { readOpenFd } from './open-fd.js';
 
-const O_CLOEXEC = 0o2000000;
-const O_DIRECT = 0o40000;
 const FD_CLOEXEC = 1;
 const KCMP_FILE = 0;
 
@@ -21,13 +20,13 @@ interface Known {
 
 /**
  * The files of a whole tree: files.img entries shared by every task, each task's fdinfo, fs and exe,
- * and the queued data of its pipes. An fd that shares its open file description with one seen
+ * and what the fd kinds keep in images of their own. An fd that shares its open file description with one seen
  * before (dup, fork) gets the same id, checked with kcmp(KCMP_FILE) run by the task itself.
  */
 export class TreeFiles {
   readonly table = new FileTable();
   private readonly known: Known[] = [];
-  private readonly pipes = new Map<number, { size: number; data: Uint8Array }>();
+  private readonly kinds: FdDumper[] = fdDumpers();
 
   /** The REG id of the task's executable (the exe_file_id of its mm). */
   exe(pid: number): number {
@@ -47,45 +46,25 @@ export class TreeFiles {
   }
 
   /**
-   * fdinfo-<files_id>.img entries of task `pid`: every fd with its file id, type and close-on-exec flag.
-   * Pipe contents are copied here (once per pipe) for pipes-data.img.
+   * fdinfo-<files_id>.img entries of task `pid`: every fd with its file id, type and close-on-exec
+   * flag. Every fd is classified before any is dumped, so a refusal comes before remote work.
    */
   fds(pid: number, remote: DumpRemote): MessageValue[] {
-    let fds: number[];
+    let numbers: number[];
     try {
-      fds = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+      numbers = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
     } catch (e) {
       return refuse('fds', pid, `cannot list /proc/${pid}/fd: ${(e as Error).message}`);
     }
-    // Classify everything first: a refusal must come before any remote work.
-    const kinds = fds.map((fd) => ({ fd, kind: classifyFd(pid, fd) }));
-    const out: MessageValue[] = [];
-    for (const { fd, kind } of kinds) {
-      const fdinfo = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
-      const info = fdinfoFields(pid, fd, fdinfo);
-      const fdFlags = info.flags & O_CLOEXEC ? FD_CLOEXEC : 0;
-      // The kernel shows O_CLOEXEC in the file's flags; it belongs to the fd (CRIU keeps it in fdinfo).
-      const flags = info.flags & ~O_CLOEXEC;
-      let id: number;
-      let type: number;
-      if (kind.kind === 'reg') {
-        type = FD_TYPES.REG;
-        const key = `reg:${kind.st.dev}:${kind.st.ino}:${flags}:${info.pos}`;
-        id = this.shared(pid, fd, key, remote) ?? this.remember(pid, fd, key, this.table.addReg({ name: kind.path, flags, pos: info.pos, mode: Number(kind.st.mode), size: kind.st.isFile() ? kind.st.size : undefined }));
-      } else if (kind.kind === 'eventfd') {
-        type = FD_TYPES.EVENTFD;
-        const counter = eventfdCounter(pid, fd, fdinfo);
-        id = this.shared(pid, fd, `eventfd:${flags}`, remote) ?? this.remember(pid, fd, `eventfd:${flags}`, this.table.addEventfd({ flags, counter }));
-      } else {
-        type = FD_TYPES.PIPE;
-        const pipeFlags = flags & ~O_DIRECT;
-        const key = `pipe:${kind.pipeId}:${pipeFlags}`;
-        id = this.shared(pid, fd, key, remote) ?? this.remember(pid, fd, key, this.table.addPipe({ pipeId: kind.pipeId, flags: pipeFlags }));
-        if (!this.pipes.has(kind.pipeId)) this.pipes.set(kind.pipeId, peekPipe(pid, fd, remote));
-      }
-      out.push({ id, flags: fdFlags, type, fd });
-    }
-    return out;
+    const fds = numbers.map((fd) => readOpenFd(pid, fd));
+    const kinds = fds.map((fd) => classifyFd(fd, this.kinds));
+    const context = { remote, table: this.table };
+    return fds.map((fd, i) => {
+      const kind = kinds[i];
+      const key = kind.key(fd);
+      const id = this.shared(pid, fd.fd, key, remote) ?? this.remember(pid, fd.fd, key, this.table.add(kind.type, kind.field, (id) => kind.entry(fd, id, context)));
+      return { id, flags: fd.cloexec ? FD_CLOEXEC : 0, type: kind.type, fd: fd.fd };
+    });
   }
 
   /** fs-PID.img: cwd and root as REG entries, and the umask. */
@@ -99,11 +78,10 @@ export class TreeFiles {
     return entry;
   }
 
-  /** pipes-data.img entries: each pipe with unread bytes, its capacity and the bytes as the payload. */
-  pipesData(): { message: MessageValue; payload: Uint8Array }[] {
-    return [...this.pipes]
-      .filter(([, p]) => p.data.length > 0)
-      .map(([pipeId, p]) => ({ message: { pipe_id: pipeId, bytes: p.data.length, size: p.size }, payload: p.data }));
+  /** files.img and the images of the fd kinds (pipes-data.img...): call once every task is dumped. */
+  images(): KindImage[] {
+    const files = { name: 'files.img', magic: 'FILES', entries: this.table.list().map((message) => ({ message, type: 'file_entry' })) };
+    return [files, ...this.kinds.flatMap((kind) => kind.images?.() ?? [])];
   }
 
   private remember(pid: number, fd: number, key: string, id: number): number {

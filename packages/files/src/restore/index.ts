@@ -1,2 +1,6 @@
-export { closeInheritedFds, closePipes, restoreFds, restoreFs } from './files.js';
-export type { PipeTable } from './files.js';
+export { closeInheritedFds, restoreFds } from './fds.js';
+export { restoreFs } from './fs.js';
+export { RestoredFiles } from './restored-files.js';
+export { installFds } from './install-fds.js';
+export type { FdToInstall } from './install-fds.js';
+export type { FdRestorer } from './fd-restorer.js';

@@ -1,0 +1,40 @@
+import type { ImageEntry, MessageValue } from '@criu-ts/images';
+import type { DumpRemote } from '@criu-ts/subsystem';
+import type { FileTable } from './file-table.js';
+import type { OpenFd } from './open-fd.js';
+
+/** What a kind's dump half may use besides the fd itself. */
+export interface FdDumpContext {
+  readonly remote: DumpRemote;
+  /** files.img, for kinds that add entries of their own (a FIFO's path is a REG entry). */
+  readonly table: FileTable;
+}
+
+/** An image a kind writes besides its files.img entries (pipes-data.img, fifo-data.img...). */
+export interface KindImage {
+  readonly name: string;
+  readonly magic: string;
+  readonly entries: readonly ImageEntry[];
+}
+
+/**
+ * The dump half of one fd kind. Every fd of a task goes to the first kind that claims it; claims
+ * read /proc only, so a refusal comes before any remote work. An open file description held by
+ * several fds (dup, fork) is dumped once: fds with equal keys are compared with kcmp, and only the
+ * first of each description gets `entry`.
+ */
+export interface FdDumper {
+  /** How an error names this kind: 'pipe', 'eventfd'... */
+  readonly name: string;
+  /** The files.img fd type (fd_types) and the file_entry member that holds the kind's message. */
+  readonly type: number;
+  readonly field: string;
+  /** Whether `fd` is of this kind. It may refuse one it recognizes but cannot dump. */
+  claims(fd: OpenFd): boolean;
+  /** Equal for fds that may share one open file description (the same object, flags and offset). */
+  key(fd: OpenFd): string;
+  /** The kind's message for the file entry `id`. */
+  entry(fd: OpenFd, id: number, ctx: FdDumpContext): MessageValue;
+  /** Images of this kind's own, written once the whole tree has been seen. */
+  images?(): KindImage[];
+}

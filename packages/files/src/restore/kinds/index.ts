@@ -1,0 +1,9 @@
+import type { FdRestorer } from '../fd-restorer.js';
+import { eventfds } from './eventfd.js';
+import { pipes } from './pipe.js';
+import { regularFiles } from './regular.js';
+
+/** The restore halves of every fd kind, fresh for one restore (some keep state for its length). */
+export function fdRestorers(): FdRestorer[] {
+  return [regularFiles, pipes(), eventfds];
+}

@@ -1,0 +1,78 @@
+import type { MessageValue } from '@criu-ts/images';
+import { addressOf, hostArch, kbuf, sys } from '@criu-ts/ptrace';
+import { type PipeQueue, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
+import type { FdRestorer } from '../fd-restorer.js';
+
+const AT_FDCWD = -100;
+const O_ACCMODE = 3;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const F_SETFL = 4;
+const F_DUPFD_CLOEXEC = 1030;
+const F_SETPIPE_SZ = 1031;
+const DEFAULT_PIPE_SIZE = 65536;
+
+/**
+ * Pipe ends. Each pipe is made once, refilled with the bytes that were unread and given its
+ * capacity; each end's first open file description is the pipe's own end, any further one (a
+ * reopen through /proc) is opened anew.
+ */
+export function pipes(): FdRestorer {
+  const made = new Map<number, { ends: [number, number]; used: [boolean, boolean] }>();
+  const nr = hostArch().syscalls;
+  return {
+    field: 'pipe',
+    open(pipe: MessageValue, plan: RestorePlan) {
+      const id = Number(pipe.pipe_id);
+      let known = made.get(id);
+      if (!known) {
+        known = { ends: makePipe(plan.pipeData.get(id)), used: [false, false] };
+        made.set(id, known);
+      }
+      const flags = Number(pipe.flags);
+      const end = (flags & O_ACCMODE) === 0 ? 0 : 1;
+      let fd: number;
+      if (!known.used[end]) {
+        known.used[end] = true;
+        fd = sys(nr.fcntl, known.ends[end], F_DUPFD_CLOEXEC, 0);
+      } else {
+        const path = kbuf(32);
+        path.write(`/proc/self/fd/${known.ends[end]}\0`);
+        fd = sys(nr.openat, AT_FDCWD, addressOf(path), (flags & O_ACCMODE) | O_CLOEXEC, 0);
+      }
+      if (fd < 0) throw new RestoreFault('files', `cannot open an end of pipe ${id}: errno ${-fd}`);
+      if (flags & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
+      return fd;
+    },
+    close() {
+      for (const { ends } of made.values()) for (const fd of ends) sys(nr.close, fd);
+      made.clear();
+    },
+  };
+}
+
+/** A pipe in this process of the dumped capacity, holding the bytes that were unread at dump time. */
+function makePipe(queue: PipeQueue | undefined): [number, number] {
+  const { data, size } = queue ?? {};
+  const nr = hostArch().syscalls;
+  const fds = kbuf(8);
+  const r = sys(nr.pipe2, addressOf(fds), O_CLOEXEC);
+  if (r < 0) throw new RestoreFault('files', `pipe2 failed: errno ${-r}`);
+  const ends: [number, number] = [fds.readInt32LE(0), fds.readInt32LE(4)];
+  if (size !== undefined && size !== DEFAULT_PIPE_SIZE) {
+    const set = sys(nr.fcntl, ends[1], F_SETPIPE_SZ, size);
+    if (set < 0) throw new RestoreFault('files', `cannot give a pipe its capacity of ${size} bytes: errno ${-set}`);
+  }
+  if (data && data.length > 0) {
+    // a buffer of its own (not a slice of Node's pool), whose address is its first byte
+    const bytes = kbuf(data.length);
+    bytes.set(data);
+    let done = 0;
+    while (done < bytes.length) {
+      const n = sys(nr.write, ends[1], addressOf(bytes) + BigInt(done), bytes.length - done);
+      if (n <= 0) throw new RestoreFault('files', `cannot refill a pipe with its ${bytes.length} unread bytes: errno ${-n}`);
+      done += n;
+    }
+  }
+  return ends;
+}

@@ -1,0 +1,62 @@
+import type { MessageValue } from '@criu-ts/images';
+import { hostArch, sys } from '@criu-ts/ptrace';
+import { type RemoteTask, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
+import type { FdRestorer } from './fd-restorer.js';
+import { fdRestorers } from './kinds/index.js';
+
+/**
+ * The open file descriptions of one restore, by files.img id: each is made once, in this process,
+ * when the first fd that holds it is restored, and closed here once every fd holding it has it.
+ */
+export class RestoredFiles {
+  private readonly kinds = fdRestorers();
+  private readonly here = new Map<number, number>();
+  /** How many fds of the tree still have to receive each file. */
+  private readonly pending = new Map<number, number>();
+
+  constructor(private readonly plan: RestorePlan) {
+    for (const task of plan.tasks) for (const fd of task.fds) this.pending.set(Number(fd.id), (this.pending.get(Number(fd.id)) ?? 0) + 1);
+  }
+
+  /** Our fd of file `id`, made on first use. */
+  local(id: number, pid: number): number {
+    const known = this.here.get(id);
+    if (known !== undefined) return known;
+    const { kind, entry } = this.kindOf(id, pid);
+    const fd = kind.open(entry, this.plan);
+    this.here.set(id, fd);
+    return fd;
+  }
+
+  /** One more fd holds file `id`: ours is closed once the last one does. */
+  given(id: number): void {
+    const left = (this.pending.get(id) ?? 1) - 1;
+    this.pending.set(id, left);
+    if (left > 0) return;
+    const fd = this.here.get(id);
+    if (fd !== undefined) sys(hostArch().syscalls.close, fd);
+    this.here.delete(id);
+  }
+
+  /** The kind's work on file `id` that needs task `task`'s fd numbers, if it has any. */
+  settle(task: RemoteTask, fd: number, id: number): void {
+    const { kind, entry } = this.kindOf(id, task.tid);
+    kind.settle?.(task, fd, entry, this.plan);
+  }
+
+  closeAll(): void {
+    for (const fd of this.here.values()) sys(hostArch().syscalls.close, fd);
+    this.here.clear();
+    for (const kind of this.kinds) kind.close?.();
+  }
+
+  private kindOf(id: number, pid: number): { kind: FdRestorer; entry: MessageValue } {
+    const file = this.plan.files.get(id);
+    if (!file) throw new RestoreFault('files', `file ${id} is not in files.img`, pid);
+    for (const kind of this.kinds) {
+      const entry = file[kind.field];
+      if (entry !== undefined) return { kind, entry: entry as MessageValue };
+    }
+    throw new RestoreFault('files', `task ${pid} holds file ${id}, a ${String(file.type)} file, which this restore does not handle yet`, pid);
+  }
+}
