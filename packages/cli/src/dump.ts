@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { ImagesDir, type MessageValue, type ImageEntry } from '@criu-ts/images';
-import { TreeFiles } from '@criu-ts/files';
+import { type FilesDumpOptions, TreeFiles } from '@criu-ts/files';
 import { collectVmas, dumpPages, mmEntry, mmRemoteState, type SelfWriter, SharedMemory } from '@criu-ts/mem';
 import { type Arch, freezeTree, hostArch, installFd, thawTree, type FrozenTree } from '@criu-ts/ptrace';
 import { DumpFault } from '@criu-ts/subsystem';
@@ -28,6 +28,8 @@ export interface DumpTreeOptions {
   readonly freezeTimeoutMs?: number;
   /** Fail the dump at this step (also from env CRIU_TS_FAULT), to test that a failed dump leaves the tree as it was. */
   readonly faultInjection?: string;
+  /** The files part: --ghost-limit, --link-remap, --file-locks, --external. */
+  readonly files?: FilesDumpOptions;
 }
 
 /** Why a dump failed: the step, the task it was at, and one sentence. The tree runs on as before. */
@@ -107,7 +109,7 @@ function dumpFrozen(
     throw new DumpFault({ step: 'write', message: `images directory ${options.imagesDir}: ${e.message}` });
   })(ImagesDir.open(options.imagesDir));
 
-  const files = new TreeFiles();
+  const files = new TreeFiles(options.files);
   const shmem = new SharedMemory((inodeId, flags) => files.table.addMemfd({ inodeId, flags }));
   const mapped = { mapped: files.mapped.bind(files), sharedMemory: shmem.sharedMemory.bind(shmem) };
   const images: [string, string, MessageValue[] | ImageEntry[]][] = [];

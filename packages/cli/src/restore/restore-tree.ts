@@ -25,7 +25,7 @@ import {
   waitTask,
   writeMemoryRaw,
 } from '@criu-ts/ptrace';
-import { closeInheritedFds, RestoredFiles, restoreFds, restoreFs } from '@criu-ts/files';
+import { closeInheritedFds, type FilesRestoreOptions, RestoredFiles, restoreFds, restoreFs } from '@criu-ts/files';
 import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas, ShmemTable } from '@criu-ts/mem';
 import { HELPER_SIZE, readRestorePlan, RemoteTask, type RestoreError, RestoreFault, type RestorePlan, type TaskPlan } from '@criu-ts/subsystem';
 import {
@@ -43,6 +43,8 @@ import { startDonor } from './donor.js';
 export interface RestoreTreeOptions {
   readonly imagesDir: string;
   readonly log?: (level: number, message: string) => void;
+  /** The files part: --inherit-fd, --file-locks. */
+  readonly files?: FilesRestoreOptions;
 }
 
 export interface RestoreTreeResult {
@@ -68,7 +70,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
   }
   const arch = hostArch();
   const created: number[] = [];
-  const files = new RestoredFiles(plan);
+  const files = new RestoredFiles(plan, options.files);
   const shmem = new ShmemTable(plan.imagesDir);
   let donorPid: number | undefined;
   try {

@@ -1,6 +1,7 @@
 import type { ImageEntry, MessageValue } from '@criu-ts/images';
 import type { DumpRemote } from '@criu-ts/subsystem';
 import type { FileTable } from './file-table.js';
+import type { FilesDumpOptions } from './files-dump-options.js';
 import type { OpenFd } from './open-fd.js';
 
 /** What a kind's dump half may use besides the fd itself. */
@@ -8,6 +9,7 @@ export interface FdDumpContext {
   readonly remote: DumpRemote;
   /** files.img, for kinds that add entries of their own (a FIFO's path is a REG entry). */
   readonly table: FileTable;
+  readonly options: FilesDumpOptions;
 }
 
 /** An image a kind writes besides its files.img entries (pipes-data.img, fifo-data.img...). */

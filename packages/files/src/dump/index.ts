@@ -1,4 +1,5 @@
 export { TreeFiles } from './tree-files.js';
+export type { FilesDumpOptions } from './files-dump-options.js';
 export { FileTable, FD_TYPES, NO_OWNER } from './file-table.js';
 export { classifyFd } from './classify.js';
 export { readOpenFd, fdinfoField } from './open-fd.js';

@@ -4,6 +4,7 @@ import { type DumpRemote, refuse } from '@criu-ts/subsystem';
 import { classifyFd } from './classify.js';
 import type { FdDumper, KindImage } from './fd-dumper.js';
 import { FileTable } from './file-table.js';
+import type { FilesDumpOptions } from './files-dump-options.js';
 import { fdDumpers } from './kinds/index.js';
 import { readOpenFd } from './open-fd.js';
 
@@ -26,7 +27,11 @@ interface Known {
 export class TreeFiles {
   readonly table = new FileTable();
   private readonly known: Known[] = [];
-  private readonly kinds: FdDumper[] = fdDumpers();
+  private readonly kinds: FdDumper[];
+
+  constructor(private readonly options: FilesDumpOptions = {}) {
+    this.kinds = fdDumpers(options);
+  }
 
   /** The REG id of the task's executable (the exe_file_id of its mm). */
   exe(pid: number): number {
@@ -58,7 +63,7 @@ export class TreeFiles {
     }
     const fds = numbers.map((fd) => readOpenFd(pid, fd));
     const kinds = fds.map((fd) => classifyFd(fd, this.kinds));
-    const context = { remote, table: this.table };
+    const context = { remote, table: this.table, options: this.options };
     return fds.map((fd, i) => {
       const kind = kinds[i];
       const key = kind.key(fd);

@@ -2,6 +2,7 @@ import type { MessageValue } from '@criu-ts/images';
 import { hostArch, sys } from '@criu-ts/ptrace';
 import { type RemoteTask, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from './fd-restorer.js';
+import type { FilesRestoreOptions } from './files-restore-options.js';
 import { fdRestorers } from './kinds/index.js';
 
 /**
@@ -9,12 +10,16 @@ import { fdRestorers } from './kinds/index.js';
  * when the first fd that holds it is restored, and closed here once every fd holding it has it.
  */
 export class RestoredFiles {
-  private readonly kinds = fdRestorers();
+  private readonly kinds: FdRestorer[];
   private readonly here = new Map<number, number>();
   /** How many fds of the tree still have to receive each file. */
   private readonly pending = new Map<number, number>();
 
-  constructor(private readonly plan: RestorePlan) {
+  constructor(
+    private readonly plan: RestorePlan,
+    private readonly options: FilesRestoreOptions = {},
+  ) {
+    this.kinds = fdRestorers(options);
     for (const task of plan.tasks) for (const fd of task.fds) this.pending.set(Number(fd.id), (this.pending.get(Number(fd.id)) ?? 0) + 1);
   }
 
@@ -23,7 +28,7 @@ export class RestoredFiles {
     const known = this.here.get(id);
     if (known !== undefined) return known;
     const { kind, entry } = this.kindOf(id, pid);
-    const fd = kind.open(entry, this.plan);
+    const fd = kind.open(entry, this.plan, this.options);
     this.here.set(id, fd);
     return fd;
   }

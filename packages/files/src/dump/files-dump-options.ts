@@ -1,0 +1,11 @@
+/** What a user can ask of the files part of a dump (CRIU's options of the same names). */
+export interface FilesDumpOptions {
+  /** --ghost-limit: the largest deleted-but-open file whose contents go into the images, bytes. */
+  readonly ghostLimit?: number;
+  /** --link-remap: deleted files are linked back under a temporary name instead of copied. */
+  readonly linkRemap?: boolean;
+  /** --file-locks: held file locks are dumped (without it a task holding one is refused). */
+  readonly fileLocks?: boolean;
+  /** --external: resources the user takes responsibility for at restore (file[mnt:inode], tty[rdev:dev]...). */
+  readonly external?: readonly string[];
+}

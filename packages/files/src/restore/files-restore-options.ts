@@ -1,0 +1,7 @@
+/** What a user can ask of the files part of a restore (CRIU's options of the same names). */
+export interface FilesRestoreOptions {
+  /** --inherit-fd fd[N]:RESOURCE: our fd N stands in for the named resource. */
+  readonly inheritFds?: ReadonlyMap<string, number>;
+  /** --file-locks: file locks in the images are taken again. */
+  readonly fileLocks?: boolean;
+}
