@@ -1,6 +1,7 @@
 import { syscallsX86_64 } from './syscalls-x86_64.js';
 import { INT3_INSN, programCounter, restartSyscall, stackPointer, SYSCALL_INSN, syscallInsnFor, syscallRegs, syscallResult, syscallsFor } from './syscall-abi.js';
 import { fromThreadInfo, toThreadInfo } from './thread-info.js';
+import { RT_SIGRETURN_INSN, rtSigframe, SYSCALL_RET_INSN, withStackPointer } from './rt-sigframe.js';
 import { decodeUserRegs, encodeUserRegs, USER_REGS64_SIZE } from './user-regs.js';
 
 export * from './user-regs.js';
@@ -8,6 +9,7 @@ export * from './fxsave.js';
 export * from './xsave.js';
 export * from './user-desc.js';
 export * from './syscall-abi.js';
+export * from './rt-sigframe.js';
 export * from './thread-info.js';
 export { syscallsX86_64 } from './syscalls-x86_64.js';
 export { syscallsIa32 } from './syscalls-ia32.js';
@@ -42,6 +44,7 @@ export const x86_64 = {
   programCounter,
   stackPointer,
   restartSyscall,
+  returnGadget: { syscallRet: SYSCALL_RET_INSN, sigreturn: RT_SIGRETURN_INSN, frame: rtSigframe, withStackPointer },
   toThreadInfo,
   fromThreadInfo,
   threadInfoField: 'thread_info',

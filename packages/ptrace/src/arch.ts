@@ -35,6 +35,22 @@ export interface Arch {
   stackPointer(raw: Uint8Array): bigint;
   /** The interrupted-syscall fix-up the kernel applies when it resumes a thread with no handler to run. */
   restartSyscall(raw: Uint8Array): Uint8Array;
+  /** Where a remote call can be made safe against the tracer's death (see the 'sigreturn' gadget). */
+  readonly returnGadget?: ReturnGadgetArch;
+}
+
+/**
+ * A remote call run from `syscallRet` (a syscall instruction followed by a return) with the stack
+ * pointer on a signal frame of the thread's own state whose return address is a `sigreturn`
+ * trampoline: if the tracer dies during the call, the thread returns into rt_sigreturn and resumes
+ * exactly where it was stopped.
+ */
+export interface ReturnGadgetArch {
+  readonly syscallRet: Uint8Array;
+  readonly sigreturn: Uint8Array;
+  /** The frame that restores `gpregs`, `xstate` and `sigmask` when rt_sigreturn runs with the stack at `at`. */
+  frame(gpregs: Uint8Array, xstate: Uint8Array, sigmask: bigint, at: bigint, restorer: bigint): Uint8Array | undefined;
+  withStackPointer(raw: Uint8Array, sp: bigint): Uint8Array;
 }
 
 // Typed as Arch here, so each arch package's object is checked against the interface at compile time.

@@ -2,6 +2,7 @@ import type { Arch } from './arch.js';
 import { ENOENT, ESRCH, fail } from './errors.js';
 import { readMaps } from './proc.js';
 import { readMemoryRaw } from './memory.js';
+import { forgetReturnFrames } from './return-frame.js';
 
 /**
  * Where a remote syscall executes. Two ways, both leaving nothing behind between calls:
@@ -27,6 +28,7 @@ const cache = new Map<string, Gadget>();
 
 export function forgetGadgets(): void {
   cache.clear();
+  forgetReturnFrames();
 }
 
 /** Finds the syscall instruction (`insn`, the arch's by default) in the task's vDSO. */

@@ -8,6 +8,7 @@ import { addressOf, kbuf } from './libc.js';
 import { findGadget, forgetGadgets, type GadgetMode } from './gadget.js';
 import { ptrace, tryPtrace } from './ptrace-request.js';
 import { getRegsetRaw, getSigmaskRaw, setRegsetRaw, setSigmaskRaw } from './regs.js';
+import { prepareReturnFrame } from './return-frame.js';
 import { waitTask, type WaitStatus } from './wait.js';
 
 export interface RemoteSyscallOptions {
@@ -73,12 +74,15 @@ export function remoteSyscallRaw(
   // Registers first: for a task that is gone or not stopped by us, this is where ESRCH comes from.
   const saved = getRegsetRaw(tid, arch.gpregs.note, arch.gpregs.size);
   const insn = arch.syscallInsnFor?.(saved) ?? arch.syscallInsn;
-  const gadget = opts.at !== undefined ? { mode, at: opts.at } : findGadget(tid, arch, mode, insn);
   const savedMask = getSigmaskRaw(tid);
+  // A call the tracer's death cannot harm where the task allows it; a vDSO or patch gadget otherwise.
+  const safe = mode === 'vdso' && opts.at === undefined ? prepareReturnFrame(tid, arch, saved, savedMask) : undefined;
+  const gadget = safe ? { mode, at: safe.at } : opts.at !== undefined ? { mode, at: opts.at } : findGadget(tid, arch, mode, insn);
   const bigArgs = args.map((a) => BigInt(a));
   let callRegs: Uint8Array;
   try {
     callRegs = arch.syscallRegs(saved, gadget.at, nr, bigArgs);
+    if (safe) callRegs = arch.returnGadget!.withStackPointer(callRegs, safe.sp);
   } catch (e) {
     // e.g. an ia32 task: refused before anything in the task is touched.
     return fail(`remote syscall ${nr}`, tid, EINVAL, e instanceof Error ? e.message : String(e));
@@ -90,9 +94,9 @@ export function remoteSyscallRaw(
   try {
     setSigmaskRaw(tid, BLOCK_ALL_BUT_TRAP);
     setRegsetRaw(tid, arch.gpregs.note, callRegs);
-    const resume = mode === 'patch' ? PTRACE.CONT : PTRACE.SINGLESTEP;
+    const resume = safe ? PTRACE.SYSCALL : mode === 'patch' ? PTRACE.CONT : PTRACE.SINGLESTEP;
     const end = gadget.at + BigInt(insn.byteLength + (mode === 'patch' ? arch.breakpointInsn.byteLength : 0));
-    ({ events, outcome } = runToTrap(tid, resume, end, arch, timeoutMs, nr, patch));
+    ({ events, outcome } = runToTrap(tid, resume, end, arch, timeoutMs, nr, patch, safe?.seccomp ?? false));
     after = getRegsetRaw(tid, arch.gpregs.note, arch.gpregs.size);
   } catch (e) {
     // The task died (nothing to restore) or ptrace failed mid-way: restore what can be restored.
@@ -103,7 +107,7 @@ export function remoteSyscallRaw(
   if (exec) forgetGadgets();
   // After a successful execve the old registers and code are gone for good.
   if (!exec) restore(tid, arch, saved, savedMask, patch);
-  park(tid, timeoutMs);
+  park(tid, timeoutMs, nr);
   if (outcome.timedOut) fail(`remote syscall ${nr}`, tid, ETIMEDOUT, `still blocked after ${timeoutMs} ms; interrupted`);
   return { ret: arch.syscallResult(after), events };
 }
@@ -143,9 +147,11 @@ function runToTrap(
   timeoutMs: number,
   nr: number,
   patch: Patch | undefined,
+  seccomp = false,
 ): { events: RemoteEvent[]; outcome: { timedOut: boolean } } {
   const events: RemoteEvent[] = [];
   let timedOut = false;
+  let syscallStops = 0;
   ptrace(resume, tid, 0, 0);
   for (let i = 0; i < 10_000; i++) {
     let st: WaitStatus;
@@ -158,10 +164,7 @@ function runToTrap(
       continue;
     }
     if (st.kind === 'exited') fail(`remote syscall ${nr}`, tid, ESRCH, `the task exited (status ${st.code}) during the call`);
-    if (st.kind === 'killed') {
-      const why = st.signal === SIG.SIGSYS ? ' (seccomp kill; PTRACE_O_SUSPEND_SECCOMP not in effect)' : '';
-      fail(`remote syscall ${nr}`, tid, ESRCH, `the task was killed by signal ${st.signal}${why} during the call`, st.signal);
-    }
+    if (st.kind === 'killed') killedDuring(nr, tid, st.signal);
     if (st.event === PTRACE_EVENT.FORK || st.event === PTRACE_EVENT.VFORK || st.event === PTRACE_EVENT.CLONE || st.event === PTRACE_EVENT.EXEC || st.event === PTRACE_EVENT.VFORK_DONE) {
       ptrace(PTRACE.GETEVENTMSG, tid, 0, msgAddr);
       const message = msgBuf.readBigUInt64LE(0);
@@ -190,6 +193,17 @@ function runToTrap(
       ptrace(resume, tid, 0, 0);
       continue;
     }
+    if (resume === PTRACE.SYSCALL && st.signal === (SIG.SIGTRAP | 0x80)) {
+      // run with syscall stops: the first is the call's entry, the second its exit
+      if (++syscallStops === 1) {
+        ptrace(resume, tid, 0, 0);
+        continue;
+      }
+      const pc = arch.programCounter(getRegsetRaw(tid, arch.gpregs.note, arch.gpregs.size));
+      if (pc !== end) fail(`remote syscall ${nr}`, tid, EFAULT, `stopped at 0x${pc.toString(16)}, expected 0x${end.toString(16)}`);
+      if (seccomp && threadSignalPending(tid, SIG.SIGSYS)) killedDuring(nr, tid, SIG.SIGSYS);
+      return { events, outcome: { timedOut } };
+    }
     if (st.signal === SIG.SIGTRAP) {
       const regs = getRegsetRaw(tid, arch.gpregs.note, arch.gpregs.size);
       const pc = arch.programCounter(regs);
@@ -209,16 +223,23 @@ function runToTrap(
  * resuming it with no signal and a pending PTRACE_INTERRUPT traps again before it reaches user space,
  * so its registers and the syscall-restart logic are untouched.
  */
-function park(tid: number, timeoutMs: number): void {
+function park(tid: number, timeoutMs: number, nr: number): void {
   ptrace(PTRACE.INTERRUPT, tid);
   ptrace(PTRACE.CONT, tid, 0, 0);
   for (let i = 0; i < 64; i++) {
     const st = waitTask(tid, timeoutMs);
+    // a seccomp kill under syscall stops shows after the call's exit stop, on the way out
+    if (st.kind === 'killed') killedDuring(nr, tid, st.signal);
     if (st.kind !== 'stopped') fail('park after remote syscall', tid, ESRCH, 'the task died');
     if (st.event === PTRACE_EVENT.STOP) return;
     ptrace(PTRACE.CONT, tid, 0, st.event === 0 && st.signal !== SIG.SIGTRAP ? st.signal : 0);
   }
   fail('park after remote syscall', tid, EFAULT, 'no interrupt stop');
+}
+
+function killedDuring(nr: number, tid: number, signal: number): never {
+  const why = signal === SIG.SIGSYS ? ' (seccomp kill; PTRACE_O_SUSPEND_SECCOMP not in effect)' : '';
+  return fail(`remote syscall ${nr}`, tid, ESRCH, `the task was killed by signal ${signal}${why} during the call`, signal);
 }
 
 /** Whether `sig` is pending for this thread itself (SigPnd, not the process-wide ShdPnd). */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
@@ -88,6 +88,27 @@ describe('the tracer thread', () => {
     const result = await stopAndCheck(t);
     expect(result.selfcheck, result.failure).toBe('OK');
     expect(Number(result.forks)).toBeGreaterThan(0);
+  });
+
+  it('SIGKILL of the tracer during a remote syscall: the thread finishes the call and resumes where it was', async () => {
+    const t = await startDetached(compile('tree4'), ['16']);
+    const marker = join(t.dir, 'in-call.json');
+    const fixture = fileURLToPath(new URL('./fixtures/freeze-and-die-mid-call.mjs', import.meta.url));
+    // the thread spinning in user code with marker registers: a wrong return would be seen
+    const tid = Number(t.info.regs_tid);
+    const child = spawn(process.execPath, [fixture, String(t.pid), String(tid), marker], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise((r) => child.on('exit', r));
+    await waitForFile(marker, 20_000);
+    // it is inside poll(), run from our gadget with our registers
+    expect(readFileSync(`/proc/${t.pid}/task/${tid}/syscall`, 'utf8').split(' ')[0]).toBe('7');
+    child.kill('SIGKILL');
+    await exited;
+    await sleep(2000);
+    expect(taskState(t.pid)).toMatch(/[RS]/);
+    const result = await stopAndCheck(t);
+    expect(result.selfcheck, result.failure).toBe('OK');
+    // back in its spin loop with its own registers: r12 still 0
+    expect(result.regs_got).toBe('0x0');
   });
 });
 
