@@ -38,7 +38,7 @@ import {
   restoreSigactions,
   restoreThreadState,
 } from '@criu-ts/task';
-import { startDonor } from './donor.js';
+import { type Donor, killDonor, startDonor } from './donor.js';
 
 export interface RestoreTreeOptions {
   readonly imagesDir: string;
@@ -72,15 +72,15 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
   const created: number[] = [];
   const files = new RestoredFiles(plan, options.files);
   const shmem = new ShmemTable(plan.imagesDir);
-  let donorPid: number | undefined;
+  let started: Donor | undefined;
   try {
-    const donor = new RemoteTask(startDonor().root, arch);
-    donorPid = donor.tid;
+    started = startDonor();
+    const donor = new RemoteTask(started.tree.root, arch);
     log(3, `donor ${donor.tid} seized`);
     prepareDonor(donor, plan);
     const tasks = createTasks(donor, plan, created, log);
-    killDonor(donor.tid);
-    donorPid = undefined;
+    killDonor(started);
+    started = undefined;
     const threads = new Map<number, RemoteTask>();
     for (const task of plan.tasks) {
       const remote = tasks.get(task.pid)!;
@@ -102,7 +102,8 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
   } catch (error) {
     files.closeAll();
     shmem.closeAll();
-    killAll(created, donorPid);
+    if (started) killDonor(started);
+    killAll(created);
     return left(asRestoreError(error));
   }
 }
@@ -258,18 +259,9 @@ function releaseTask(plan: TaskPlan, threads: Map<number, RemoteTask>, arch: Arc
   }
 }
 
-function killDonor(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-    for (;;) if (waitTask(pid, 5000).kind !== 'stopped') break;
-  } catch {
-    // already gone
-  }
-}
 
 /** Kills what the restore created; each was traced by us, so we collect its death too. */
-function killAll(tids: readonly number[], donorPid: number | undefined): void {
-  if (donorPid !== undefined) killDonor(donorPid);
+function killAll(tids: readonly number[]): void {
   for (const tid of [...tids].reverse()) {
     try {
       process.kill(tid, 'SIGKILL');

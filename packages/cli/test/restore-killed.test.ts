@@ -1,0 +1,78 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanup, compile, removeBuildDir, removeDir, selfCheck, sleep, startDetached } from './helpers.js';
+
+/**
+ * `kill -9` of criu-ts in the middle of a restore must leave nothing half-built running: every task
+ * it creates is traced with PTRACE_O_EXITKILL until it is let go, so the kernel kills it with us.
+ * The restore is killed after a spread of delays; after each, the PIDs of the images must be free
+ * again (no task, no donor left), and a last, uninterrupted restore brings the program back whole.
+ */
+
+const binJs = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const dirs: string[] = [];
+
+afterEach(async () => {
+  expect(await cleanup()).toEqual([]);
+});
+afterAll(() => {
+  for (const dir of dirs) removeDir(dir);
+  removeBuildDir();
+});
+
+function alive(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}`)) return false;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+}
+
+/** Donors are `head -c 1` processes in sessions of their own; none may outlive a restore. */
+function donors(): string[] {
+  return spawnSync('pgrep', ['-x', '-f', 'head -c 1'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+}
+
+async function restoreKilledAfter(images: string, delayMs: number): Promise<number> {
+  const child = spawn(process.execPath, [binJs, 'restore', '-D', images, '-d'], { stdio: 'ignore' });
+  let finished = false;
+  const exited = new Promise<void>((resolve) => child.on('exit', () => ((finished = true), resolve())));
+  const began = performance.now();
+  await Promise.race([sleep(delayMs), exited]);
+  if (!finished) child.kill('SIGKILL');
+  await exited;
+  return performance.now() - began;
+}
+
+describe('criu-ts killed with SIGKILL during a restore', () => {
+  it('leaves no task of the images alive, wherever the kill lands, and the images still restore', async () => {
+    const t = await startDetached(compile('state-check'));
+    const images = mkdtempSync('/tmp/restore-killed-');
+    dirs.push(images);
+    const dump = spawnSync(process.execPath, [binJs, 'dump', '-t', String(t.pid), '-D', images], { encoding: 'utf8' });
+    expect(dump.status, dump.stderr).toBe(0);
+    const donorsBefore = donors();
+
+    // how long a whole restore takes, then the restored program is killed again
+    const total = await restoreKilledAfter(images, 60_000);
+    expect(alive(t.pid)).toBe(true);
+    process.kill(t.pid, 'SIGKILL');
+    for (const delay of Array.from({ length: 10 }, (_, i) => Math.round((i * total) / 10))) {
+      const deadline = Date.now() + 5000;
+      while (existsSync(`/proc/${t.pid}`) && Date.now() < deadline) await sleep(10);
+      expect(existsSync(`/proc/${t.pid}`), `PID ${t.pid} still taken before the kill at ${delay} ms`).toBe(false);
+      await restoreKilledAfter(images, delay);
+      const settle = Date.now() + 3000;
+      while (alive(t.pid) && Date.now() < settle) await sleep(10);
+      expect(alive(t.pid), `a task alive after a kill ${delay} ms into a ${Math.round(total)} ms restore`).toBe(false);
+      expect(donors().filter((d) => !donorsBefore.includes(d)), `a donor left after the kill at ${delay} ms`).toEqual([]);
+    }
+
+    const deadline = Date.now() + 5000;
+    while (existsSync(`/proc/${t.pid}`) && Date.now() < deadline) await sleep(10);
+    await restoreKilledAfter(images, 60_000);
+    expect(alive(t.pid)).toBe(true);
+    expect((await selfCheck(t)).status).toBe('OK');
+  });
+});
