@@ -52,10 +52,10 @@ async function dumpOrFail(t: Target, images: string, leaveRunning = false): Prom
   if (result._tag === 'Left') throw new Error(`dump failed: ${result.left.message}`);
 }
 
-/** How many donor processes (sleep infinity) exist: a failed restore must leave none behind. */
+/** How many donor processes (head -c 1) exist: a failed restore must leave none behind. */
 function donors(): number {
   const ps = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).stdout;
-  return ps.split('\n').filter((line) => line.trim() === 'sleep infinity').length;
+  return ps.split('\n').filter((line) => line.trim() === 'head -c 1').length;
 }
 
 /** The program's own verdict, with every field it checked in the failure message. */
