@@ -5,7 +5,7 @@ import { type FilesDumpOptions, TreeFiles } from '@criu-ts/files';
 import { collectVmas, dumpPages, mmEntry, mmRemoteState, type SelfWriter, SharedMemory } from '@criu-ts/mem';
 import { type Arch, freezeTree, hostArch, installFd, thawTree, type FrozenTree } from '@criu-ts/ptrace';
 import { DumpFault } from '@criu-ts/subsystem';
-import { checkSameNamespaces, checkTaskSupported, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
+import { checkSameNamespaces, checkTaskSupported, zombieCore, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
 import * as E from 'fp-ts/lib/Either.js';
 import { finishTree, type DumpEnding } from './dump/finish.js';
 import { TreeRemote } from './dump/remote.js';
@@ -99,7 +99,7 @@ function dumpFrozen(
 ): DumpStats {
   step('check');
   for (const task of tree.tasks) {
-    if (task.zombie) throw new DumpFault({ step: 'check', pid: task.pid, message: `task ${task.pid} is a zombie; dumping zombies is not supported yet` });
+    if (task.zombie) continue;
     checkSameNamespaces(task.pid);
     checkTaskSupported(task.pid, task.threads.map((t) => t.tid));
   }
@@ -124,6 +124,11 @@ function dumpFrozen(
     const pid = task.pid;
     const objectId = index + 2;
     step('task-core');
+    if (task.zombie) {
+      // a zombie is only its exit status, waiting for its parent
+      images.push([`core-${pid}.img`, 'CORE', [zombieCore(pid)]]);
+      return;
+    }
     const { cores } = dumpTaskCores(task, arch, remote);
     threads += cores.length;
     for (const { tid, core } of cores) images.push([`core-${tid}.img`, 'CORE', [core]]);

@@ -22,6 +22,8 @@ export interface FinalState {
   readonly at?: bigint;
   /** Detach the thread right after installing the state, so it runs on from there. */
   readonly detach?: boolean;
+  /** A signal the thread takes as it is detached, before it runs any code (SIGSTOP: it stays stopped). */
+  readonly detachSignal?: number;
   readonly timeoutMs?: number;
 }
 
@@ -72,7 +74,8 @@ export function finalSyscall(
     }
     setRegsetRaw(tid, arch.gpregs.note, state.gpregs);
     setSigmaskRaw(tid, mask);
-    if (state.detach) ptrace(PTRACE.DETACH, tid, 0, 0);
+    // from a syscall-exit stop the kernel sends the detach signal to the thread itself
+    if (state.detach) ptrace(PTRACE.DETACH, tid, 0, state.detachSignal ?? 0);
     return { ret, events };
   });
 }

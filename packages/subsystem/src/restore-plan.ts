@@ -8,6 +8,9 @@ import { type Image, ImagesDir, type MessageValue, PAGE_SIZE, type PageRange } f
 import { RestoreFault } from './restore-error.js';
 
 /** What pipes-data.img keeps of one pipe. */
+/** CRIU's task_state of a zombie in its core. */
+const TASK_DEAD = 2;
+
 export interface PipeQueue {
   readonly data: Uint8Array;
   /** Its capacity (F_GETPIPE_SZ), when recorded. */
@@ -29,6 +32,8 @@ export interface TaskPlan {
   readonly pageRanges: readonly PageRange[];
   readonly fds: readonly MessageValue[];
   readonly fs: MessageValue;
+  /** A zombie: nothing of it but its core; it is made to die again, with this waitpid status. */
+  readonly zombie?: number;
 }
 
 /** A shared memory object (MAP_SHARED anonymous memory or a memfd), by CRIU's shmid. */
@@ -97,6 +102,11 @@ export function readRestorePlan(imagesDir: string): RestorePlan {
     const pid = Number(p.pid);
     const threads = ((p.threads as number[] | undefined) ?? [pid]).map(Number);
     if (threads[0] !== pid) throw new RestoreFault('images', `pstree.img: task ${pid} does not list itself as its first thread`, pid);
+    const leader = single(`core-${pid}.img`);
+    if (Number((leader.tc as MessageValue | undefined)?.task_state) === TASK_DEAD) {
+      const status = Number((leader.tc as MessageValue).exit_code ?? 0);
+      return { pid, ppid: Number(p.ppid), pgid: Number(p.pgid), sid: Number(p.sid), threads: [pid], cores: new Map([[pid, leader]]), ids: {}, mm: {}, pagesFile: '', pageRanges: [], fds: [], fs: {}, zombie: status };
+    }
     const cores = new Map(threads.map((tid) => [tid, single(`core-${tid}.img`)]));
     const ids = single(`ids-${pid}.img`);
     const mm = single(`mm-${pid}.img`);

@@ -29,6 +29,7 @@ import { closeInheritedFds, type FilesRestoreOptions, RestoredFiles, restoreFds,
 import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas, ShmemTable } from '@criu-ts/mem';
 import { HELPER_SIZE, readRestorePlan, RemoteTask, type RestoreError, RestoreFault, type RestorePlan, type TaskPlan } from '@criu-ts/subsystem';
 import {
+  becomeZombie,
   blockedMask,
   cloneWithId,
   restoreComm,
@@ -58,6 +59,8 @@ const MAP_PRIVATE = 0x02;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FIXED_NOREPLACE = 0x100000;
 const RSEQ_FLAG_UNREGISTER = 1;
+const TASK_STATE_STOPPED = 3;
+const SIGSTOP = 19;
 
 export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, RestoreTreeResult> {
   const log = options.log ?? (() => {});
@@ -83,6 +86,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     started = undefined;
     const threads = new Map<number, RemoteTask>();
     for (const task of plan.tasks) {
+      if (task.zombie !== undefined) continue;
       const remote = tasks.get(task.pid)!;
       rebuildTask(remote, task, plan, files, shmem, log);
       threads.set(task.pid, remote);
@@ -94,9 +98,11 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
       for (const tid of task.threads) restoreThreadState(threads.get(tid)!, task.cores.get(tid)!);
       restorePendingSignals(remote, task.pid, task.cores);
     }
+    // zombies die again once everything else is built, while their parents cannot yet collect them
+    for (const task of plan.tasks) if (task.zombie !== undefined) becomeZombie(tasks.get(task.pid)!, task.zombie);
     files.closeAll();
     shmem.closeAll();
-    for (const task of plan.tasks) releaseTask(task, threads, arch);
+    for (const task of plan.tasks) if (task.zombie === undefined) releaseTask(task, threads, arch);
     log(2, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
     return right({ rootPid: plan.tasks[0].pid, tasks: plan.tasks.length, threads: threads.size });
   } catch (error) {
@@ -240,9 +246,14 @@ function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, fil
   restoreComm(task, core);
 }
 
-/** Final syscalls: threads first (getpid), then the main thread, whose munmap removes the helper area. */
+/**
+ * Final syscalls: threads first (getpid), then the main thread, whose munmap removes the helper area.
+ * A task that was stopped (SIGSTOP) when dumped is let go with SIGSTOP: it stops again at once.
+ */
 function releaseTask(plan: TaskPlan, threads: Map<number, RemoteTask>, arch: Arch): void {
   const ordered = [...plan.threads.slice(1), plan.threads[0]];
+  const tc = plan.cores.get(plan.pid)!.tc as { task_state?: number; stop_signo?: number } | undefined;
+  const stopSignal = Number(tc?.task_state) === TASK_STATE_STOPPED ? Number(tc?.stop_signo ?? SIGSTOP) || SIGSTOP : 0;
   for (const tid of ordered) {
     const thread = threads.get(tid)!;
     const core = plan.cores.get(tid)!;
@@ -254,7 +265,7 @@ function releaseTask(plan: TaskPlan, threads: Map<number, RemoteTask>, arch: Arc
     const regsets: Record<string, Uint8Array> = regs.regsets.xstate ? { xstate: regs.regsets.xstate } : { fpregs: regs.regsets.fpregs };
     const nr = main ? arch.syscalls.munmap : arch.syscalls.getpid;
     const args = main ? [thread.helper!, HELPER_SIZE] : [];
-    const done = finalSyscall(tid, arch, nr, args, { gpregs: regs.gpregs, regsets, sigmask: blockedMask(core), at: thread.helper, detach: true });
+    const done = finalSyscall(tid, arch, nr, args, { gpregs: regs.gpregs, regsets, sigmask: blockedMask(core), at: thread.helper, detach: true, detachSignal: main ? stopSignal : 0 });
     if (done._tag === 'Left') throw new PtraceFailure(done.left);
   }
 }

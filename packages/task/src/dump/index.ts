@@ -7,3 +7,4 @@ export type { TaskCoreOptions } from './task-core.js';
 export { dumpCreds } from './creds.js';
 export { pstreeEntries } from './pstree.js';
 export { taskIds, inventoryEntry, namespaceIds, checkSameNamespaces } from './ids.js';
+export { zombieCore } from './zombie.js';

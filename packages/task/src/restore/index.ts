@@ -9,3 +9,4 @@ export {
   restoreSigactions,
   restoreThreadState,
 } from './task-state.js';
+export { becomeZombie, zombieStatus } from './zombie.js';
