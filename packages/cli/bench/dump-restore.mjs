@@ -3,7 +3,8 @@
  * same disk in the same run:
  *   - dump and restore of 256 MiB and 1 GiB of anonymous memory (GB/s, and the ratio to dd),
  *   - freezing a 100-thread process (ms),
- *   - dump and restore of a small process (one task, 4 MiB).
+ *   - dump and restore of a small process (one task, 4 MiB),
+ *   - dump and restore time per 1,000 fds (a task holding 1,000 and 10,000 fds of mixed kinds).
  *   npm run bench -w @criu-ts/cli
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,14 +19,22 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'criu-ts-bench-'));
 const bin = join(work, 'memory-hog');
 execFileSync('cc', ['-O2', '-pthread', '-o', bin, join(here, 'memory-hog.c')]);
+const manyFds = join(work, 'many-fds');
+execFileSync('cc', ['-O2', '-o', manyFds, join(here, '../test/workloads/many-fds.c')]);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function start(mib, threads = 0) {
+  return startProgram(bin, [String(mib), String(threads)]);
+}
+
+async function startProgram(program, args) {
   const dir = mkdtempSync(join(work, 'run-'));
-  spawnSync('setsid', ['-f', bin, dir, String(mib), String(threads)], { stdio: 'ignore' });
-  for (let i = 0; i < 3000 && !existsSync(join(dir, 'info')); i++) await sleep(10);
-  return Number(/pid=(\d+)/.exec(readFileSync(join(dir, 'info'), 'utf8'))[1]);
+  spawnSync('setsid', ['-f', program, dir, ...args], { stdio: 'ignore' });
+  // the info file may be seen before it is complete
+  const pidIn = () => (existsSync(join(dir, 'info')) ? /pid=(\d+)\n/.exec(readFileSync(join(dir, 'info'), 'utf8'))?.[1] : undefined);
+  for (let i = 0; i < 3000 && pidIn() === undefined; i++) await sleep(10);
+  return Number(pidIn());
 }
 
 async function gone(pid) {
@@ -49,8 +58,8 @@ function ddBaseline(mib) {
   return { write, read };
 }
 
-async function dumpAndRestore(mib) {
-  const pid = await start(mib);
+async function dumpAndRestore(mib, pid) {
+  pid ??= await start(mib);
   const images = mkdtempSync(join(work, 'images-'));
   let t = process.hrtime.bigint();
   const dumped = await dump({ pid, imagesDir: images })();
@@ -95,6 +104,17 @@ for (const mib of [256, 1024]) {
 {
   const run = await dumpAndRestore(4);
   console.log(`small process (1 task, 4 MiB): dump ${(run.dumpTime * 1000).toFixed(0)} ms, restore ${(run.restoreTime * 1000).toFixed(0)} ms`);
+}
+
+{
+  const runs = {};
+  for (const fds of [1000, 10000]) runs[fds] = await dumpAndRestore(0, await startProgram(manyFds, [String(fds)]));
+  const per1000 = (key) => (((runs[10000][key] - runs[1000][key]) / 9) * 1000).toFixed(0);
+  console.log(
+    `fds: 1,000 fds dump ${(runs[1000].dumpTime * 1000).toFixed(0)} ms, restore ${(runs[1000].restoreTime * 1000).toFixed(0)} ms; ` +
+      `10,000 fds dump ${(runs[10000].dumpTime * 1000).toFixed(0)} ms, restore ${(runs[10000].restoreTime * 1000).toFixed(0)} ms; ` +
+      `each further 1,000 fds: dump ${per1000('dumpTime')} ms, restore ${per1000('restoreTime')} ms`,
+  );
 }
 
 rmSync(work, { recursive: true, force: true });

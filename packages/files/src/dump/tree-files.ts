@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
+import { hostArch, sys } from '@criu-ts/ptrace';
 import { type DumpRemote, refuse } from '@criu-ts/subsystem';
 import { classifyFd } from './classify.js';
 import type { FdDumper, KindImage } from './fd-dumper.js';
@@ -26,7 +27,8 @@ interface Known {
  */
 export class TreeFiles {
   readonly table = new FileTable();
-  private readonly known: Known[] = [];
+  /** Open file descriptions seen so far, by key. */
+  private readonly known = new Map<string, Known[]>();
   private readonly kinds: FdDumper[];
 
   constructor(private readonly options: FilesDumpOptions = {}) {
@@ -67,7 +69,7 @@ export class TreeFiles {
     return fds.map((fd, i) => {
       const kind = kinds[i];
       const key = kind.key(fd);
-      const id = this.shared(pid, fd.fd, key, remote) ?? this.remember(pid, fd.fd, key, this.table.add(kind.type, kind.field, (id) => kind.entry(fd, id, context)));
+      const id = this.shared(pid, fd.fd, key) ?? this.remember(pid, fd.fd, key, this.table.add(kind.type, kind.field, (id) => kind.entry(fd, id, context)));
       return { id, flags: fd.cloexec ? FD_CLOEXEC : 0, type: kind.type, fd: fd.fd };
     });
   }
@@ -90,15 +92,19 @@ export class TreeFiles {
   }
 
   private remember(pid: number, fd: number, key: string, id: number): number {
-    this.known.push({ pid, fd, key, id });
+    const same = this.known.get(key);
+    if (same) same.push({ pid, fd, key, id });
+    else this.known.set(key, [{ pid, fd, key, id }]);
     return id;
   }
 
-  /** The id of an open file description seen before that fd `fd` of `pid` shares, if any. */
-  private shared(pid: number, fd: number, key: string, remote: DumpRemote): number | undefined {
-    for (const k of this.known) {
-      if (k.key !== key) continue;
-      if (remote.callRaw(pid, 'kcmp', [pid, k.pid, KCMP_FILE, fd, k.fd]) === 0n) return k.id;
+  /**
+   * The id of an open file description seen before that fd `fd` of `pid` shares, if any: kcmp, run
+   * here (as the tracer we may compare the tasks' files), among those with the same key.
+   */
+  private shared(pid: number, fd: number, key: string): number | undefined {
+    for (const k of this.known.get(key) ?? []) {
+      if (sys(hostArch().syscalls.kcmp, pid, k.pid, KCMP_FILE, fd, k.fd) === 0) return k.id;
     }
     return undefined;
   }
