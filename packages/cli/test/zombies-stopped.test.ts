@@ -40,7 +40,7 @@ describe('zombies and stopped tasks', () => {
 
     const restored = await restore({ imagesDir: images })();
     if (restored._tag === 'Left') throw new Error(`restore failed: ${restored.left.message}`);
-    expect(restored.right.tasks).toBe(4);
+    expect(restored.right.tasks).toBe(5);
     expect([state(exited), state(signaled), state(stopped)]).toEqual(['Z', 'Z', 'T']);
     expect(await selfCheck(t)).toMatchObject({ status: 'OK', exited: '1', signaled: '1', stopped: '1' });
   });

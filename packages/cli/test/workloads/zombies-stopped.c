@@ -1,6 +1,6 @@
 /*
- * A parent with three children it has not waited for: one exited with code 7 and one killed by
- * SIGTERM (both zombies), one stopped by SIGSTOP. Writes "pid=N\nexited=..\nsignaled=..\nstopped=.."
+ * A parent with four children it has not waited for: one exited with code 7, one killed by SIGTERM
+ * and one by SIGKILL (all three zombies), one stopped by SIGSTOP. Writes "pid=N\nexited=..\nsignaled=..\nstopped=.."
  * to DIR/info; once DIR/check appears it checks, and writes status=OK or BAD to DIR/result:
  * the zombies are still there to collect with their statuses, the stopped child is still stopped,
  * and once continued it finishes (exit code 3).
@@ -48,13 +48,18 @@ int main(int argc, char **argv)
 	if (signaled == 0) {
 		for (;;) pause();
 	}
+	pid_t killed = fork();
+	if (killed == 0) {
+		for (;;) pause();
+	}
 	pid_t stopped = fork();
 	if (stopped == 0) {
 		raise(SIGSTOP);
 		_exit(3);
 	}
 	kill(signaled, SIGTERM);
-	while (state_of(exited) != 'Z' || state_of(signaled) != 'Z' || state_of(stopped) != 'T') usleep(1000);
+	kill(killed, SIGKILL);
+	while (state_of(exited) != 'Z' || state_of(signaled) != 'Z' || state_of(killed) != 'Z' || state_of(stopped) != 'T') usleep(1000);
 
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/info", dir);
@@ -68,6 +73,7 @@ int main(int argc, char **argv)
 	int status = 0;
 	int exited_ok = waitpid(exited, &status, WNOHANG) == exited && WIFEXITED(status) && WEXITSTATUS(status) == 7;
 	int signaled_ok = waitpid(signaled, &status, WNOHANG) == signaled && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+	signaled_ok = signaled_ok && waitpid(killed, &status, WNOHANG) == killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
 	kill(stopped, SIGCONT);
 	int stopped_ok = still_stopped && waitpid(stopped, &status, 0) == stopped && WIFEXITED(status) && WEXITSTATUS(status) == 3;
 	char text[256];

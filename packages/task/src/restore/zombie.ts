@@ -4,6 +4,8 @@ import { type RemoteTask, RestoreFault } from '@criu-ts/subsystem';
 
 const RLIMIT_CORE = 4;
 const ESRCH = 3;
+const SIGKILL = 9;
+const SIGSTOP = 19;
 
 /** The exit status a zombie's core records, in waitpid's form. */
 export function zombieStatus(core: MessageValue): number {
@@ -24,8 +26,11 @@ export function becomeZombie(task: RemoteTask, status: number): void {
     } else {
       task.resetScratch();
       task.call('prlimit64', [0, RLIMIT_CORE, task.put(new Uint8Array(16)), 0]);
-      const action = new Uint8Array(32); // SIG_DFL, no flags, no restorer, empty mask
-      task.call('rt_sigaction', [signal, task.put(action), 0, 8]);
+      // SIGKILL and SIGSTOP have no action to reset
+      if (signal !== SIGKILL && signal !== SIGSTOP) {
+        const action = new Uint8Array(32); // SIG_DFL, no flags, no restorer, empty mask
+        task.call('rt_sigaction', [signal, task.put(action), 0, 8]);
+      }
       // through ptrace: a remote call puts back the mask it found, whatever the call did to it
       setSigmaskRaw(task.tid, getSigmaskRaw(task.tid) & ~(1n << BigInt(signal - 1)));
       task.try('kill', [task.tid, signal]);
