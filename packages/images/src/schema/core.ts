@@ -69,6 +69,10 @@ export const coreSchema: SchemaFile = {
     blk_sigset_extended: optional(14, 'uint64'),
     rseq_entry: optional(15, 'rseq_entry'),
     cg_set: optional(16, 'uint32'),
+    // criu-ts's own fields, numbered far above upstream's: CRIU keeps neither the CPU affinity nor the
+    // timer slack, and a protobuf reader skips fields it does not know, so CRIU still reads the image
+    cpu_affinity: repeated(1001, 'uint64', { hex: true }),
+    timer_slack_ns: optional(1002, 'uint64'),
   }),
   task_rlimits_entry: message({
     rlimits: repeated(1, 'rlimit_entry'),

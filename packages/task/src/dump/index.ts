@@ -7,4 +7,6 @@ export type { TaskCoreOptions } from './task-core.js';
 export { dumpCreds } from './creds.js';
 export { pstreeEntries } from './pstree.js';
 export { taskIds, inventoryEntry, namespaceIds, checkSameNamespaces } from './ids.js';
+export { dumpPosixTimers } from './posix-timers.js';
+export { dumpSched } from './sched.js';
 export { zombieCore } from './zombie.js';

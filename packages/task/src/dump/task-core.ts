@@ -2,6 +2,7 @@ import type { MessageValue } from '@criu-ts/images';
 import { readProc, statFields, statusFields } from './proc.js';
 import { refuse } from '@criu-ts/subsystem';
 import { pendingSignals } from './pending-signals.js';
+import { dumpPosixTimers } from './posix-timers.js';
 import type { DumpRemote } from '@criu-ts/subsystem';
 
 const PR_GET_CHILD_SUBREAPER = 37;
@@ -21,9 +22,9 @@ export interface TaskCoreOptions {
 
 /**
  * The task-wide part of the leader's core (task_core_entry): state, personality, PF_* flags, comm,
- * itimers (remote getitimer), rlimits (remote prlimit64 on itself: CAP_SYS_RESOURCE is not needed
- * to read its own), loginuid, oom_score_adj, all signal dispositions (remote rt_sigaction with no new
- * action) and the child-subreaper bit.
+ * itimers (remote getitimer) and POSIX timers, rlimits (remote prlimit64 on itself: CAP_SYS_RESOURCE
+ * is not needed to read its own), loginuid, oom_score_adj, all signal dispositions (remote
+ * rt_sigaction with no new action) and the child-subreaper bit.
  */
 export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOptions): MessageValue {
   const step = 'task-core';
@@ -40,7 +41,9 @@ export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOpti
     const [isec, iusec, vsec, vusec] = words(4);
     return { isec, iusec, vsec, vusec };
   };
-  const timers = { real: timer(0), virt: timer(1), prof: timer(2) };
+  const posix = dumpPosixTimers(pid, remote);
+  const timers: MessageValue = { real: timer(0), virt: timer(1), prof: timer(2) };
+  if (posix.length > 0) timers.posix = posix;
 
   const rlimits: MessageValue[] = [];
   for (let r = 0; r < RLIM_NLIMITS; r++) {
@@ -81,18 +84,18 @@ export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOpti
   return tc;
 }
 
+const SCHED_DEADLINE = 6;
+
 /**
- * What this dump does not carry yet, refused before anything is written: seccomp filters, POSIX timers.
+ * What this dump does not carry yet, refused before anything is written: seccomp filters, and
+ * SCHED_DEADLINE threads (core images have no room for their runtime, deadline and period).
  */
-export function checkTaskSupported(pid: number, _tids: readonly number[]): void {
+export function checkTaskSupported(pid: number, tids: readonly number[]): void {
   const step = 'task-check';
   const st = statusFields(pid, step);
   if (Number(st.get('Seccomp') ?? '0') !== 0) refuse(step, pid, `task ${pid} runs under seccomp (mode ${st.get('Seccomp')}); dumping seccomp filters is not supported yet`);
-  let timers = '';
-  try {
-    timers = readProc(`/proc/${pid}/timers`, pid, step);
-  } catch {
-    timers = '';
+  for (const tid of tids) {
+    // field 41 of stat is the scheduling policy
+    if (Number(statFields(pid, step, tid)(41)) === SCHED_DEADLINE) refuse(step, pid, `thread ${tid} of task ${pid} runs under SCHED_DEADLINE; its parameters cannot be dumped`);
   }
-  if (timers.trim() !== '') refuse(step, pid, `task ${pid} has POSIX timers; dumping them is not supported yet`);
 }

@@ -5,13 +5,11 @@ import { dumpCreds } from './creds.js';
 import { must } from '@criu-ts/subsystem';
 import { pendingSignals } from './pending-signals.js';
 import { readProc } from './proc.js';
+import { dumpSched } from './sched.js';
 import type { DumpRemote } from '@criu-ts/subsystem';
 
 const PR_GET_PDEATHSIG = 2;
 const PR_GET_TID_ADDRESS = 40;
-const SCHED_FIFO = 1;
-const SCHED_RR = 2;
-const SCHED_RESET_ON_FORK = 0x40000000;
 const RSEQ_CS_FLAG_NO_RESTART_ON_SIGNAL = 1;
 
 /** One thread's registers and thread_core_entry, as CRIU writes them into core-TID.img. */
@@ -28,7 +26,8 @@ export interface ThreadCore {
 /**
  * Collects one stopped thread's state: registers (rewound out of an interrupted syscall, and out of an
  * rseq critical section, as the kernel would do on the way back to user space), the robust-futex list,
- * the alternate signal stack, clear_tid address, scheduling, creds, rseq registration and comm.
+ * the alternate signal stack, clear_tid address, scheduling (with CPU affinity and timer slack), creds,
+ * rseq registration and comm.
  */
 export function dumpThreadCore(pid: number, tid: number, arch: Arch, remote: DumpRemote): ThreadCore {
   const step = 'thread-core';
@@ -57,20 +56,11 @@ export function dumpThreadCore(pid: number, tid: number, arch: Arch, remote: Dum
   remote.call(tid, 'prctl', [PR_GET_PDEATHSIG, scratch, 0, 0, 0]);
   const pdeathSig = Number(u64(0) & 0xffff_ffffn);
 
-  const policy = Number(remote.call(tid, 'sched_getscheduler', [0]));
-  // getpriority(2) returns 20 - nice, so that no valid result looks like an error.
-  const nice = 20 - Number(remote.call(tid, 'getpriority', [0 /* PRIO_PROCESS */, 0]));
   const threadCore: MessageValue = {
     futex_rla: futexRla,
     futex_rla_len: futexRlaLen,
-    sched_nice: nice,
-    sched_policy: policy,
+    ...dumpSched(pid, tid, remote),
   };
-  const base = policy & ~SCHED_RESET_ON_FORK;
-  if (base === SCHED_FIFO || base === SCHED_RR) {
-    remote.call(tid, 'sched_getparam', [0, scratch]);
-    threadCore.sched_prio = Number(u64(0) & 0xffff_ffffn);
-  }
   if (tid !== pid) threadCore.blk_sigset = blkSigset;
   threadCore.sas = sas;
   if (pdeathSig) threadCore.pdeath_sig = pdeathSig;
