@@ -40,9 +40,22 @@ export interface TaskPlan {
 export interface ShmemPlan {
   readonly shmid: number;
   readonly size: bigint;
+  /** What memfd.img keeps of its inode (absent for CRIU's older VMA_ANON_SHARED objects). */
+  readonly inode?: ShmemInode;
   /** Where its pages are (absent when none was dumped). */
   readonly pagesFile?: string;
   readonly ranges: readonly PageRange[];
+}
+
+/** A memfd_inode_entry: the name memfd_create got, owner, mode and seals. */
+export interface ShmemInode {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode?: number;
+  readonly seals: number;
+  /** MFD_HUGETLB and the page size bits, for a memfd on hugetlbfs. */
+  readonly hugetlbFlag?: number;
 }
 
 export interface RestorePlan {
@@ -145,6 +158,7 @@ function readShmem(imagesDir: string, dir: ImagesDir, tasks: readonly TaskPlan[]
   const byInode = new Map(inodes.map((inode) => [Number(inode.inode_id), inode]));
   const memfdShmid = new Map<number, number>();
   const sizes = new Map<number, bigint>();
+  const inodeOf = new Map<number, ShmemInode>();
   for (const [id, file] of files) {
     const memfd = file.memfd as MessageValue | undefined;
     if (!memfd) continue;
@@ -152,6 +166,14 @@ function readShmem(imagesDir: string, dir: ImagesDir, tasks: readonly TaskPlan[]
     if (!inode) throw new RestoreFault('images', `files.img: memfd ${id} names inode ${memfd.inode_id}, which memfd.img lacks`);
     memfdShmid.set(id, Number(inode.shmid));
     sizes.set(Number(inode.shmid), BigInt(inode.size as bigint));
+    inodeOf.set(Number(inode.shmid), {
+      name: String(inode.name),
+      uid: Number(inode.uid),
+      gid: Number(inode.gid),
+      mode: inode.mode === undefined ? undefined : Number(inode.mode),
+      seals: Number(inode.seals),
+      hugetlbFlag: inode.hugetlb_flag === undefined ? undefined : Number(inode.hugetlb_flag),
+    });
   }
   const partial: RestorePlan = { imagesDir, tasks, files, pipeData: new Map(), shmem: new Map(), memfdShmid };
   for (const task of tasks) {
@@ -169,13 +191,13 @@ function readShmem(imagesDir: string, dir: ImagesDir, tasks: readonly TaskPlan[]
   for (const [shmid, size] of sizes) {
     const name = `pagemap-shmem-${shmid}.img`;
     if (!dir.has(name)) {
-      shmem.set(shmid, { shmid, size, ranges: [] });
+      shmem.set(shmid, { shmid, size, inode: inodeOf.get(shmid), ranges: [] });
       continue;
     }
     const pagemap = dir.pagemap(name);
     if (pagemap._tag === 'Left') throw new RestoreFault('images', pagemap.left.message);
     checkPagesFile(imagesDir, pagemap.right.pagesFile, pagemap.right.ranges, name);
-    shmem.set(shmid, { shmid, size, pagesFile: pagemap.right.pagesFile, ranges: pagemap.right.ranges });
+    shmem.set(shmid, { shmid, size, inode: inodeOf.get(shmid), pagesFile: pagemap.right.pagesFile, ranges: pagemap.right.ranges });
   }
   return { shmem, memfdShmid };
 }

@@ -10,6 +10,19 @@ export interface FdDumpContext {
   /** files.img, for kinds that add entries of their own (a FIFO's path is a REG entry). */
   readonly table: FileTable;
   readonly options: FilesDumpOptions;
+  /** The tree's shared memory objects, which memfds are part of (absent: memfds are refused). */
+  readonly shmem?: MemfdInodes;
+  /** The pids of the processes being dumped (absent: pidfds are refused). */
+  readonly tasks?: ReadonlySet<number>;
+}
+
+/**
+ * The tree's shared memory objects (@criu-ts/mem's SharedMemory): a memfd is dumped as one of them,
+ * once per inode, whether the tree holds it open, maps it, or both.
+ */
+export interface MemfdInodes {
+  /** The memfd.img inode id of the memfd task `pid` holds open at `link` (/proc/PID/fd/N), named `name` there. */
+  memfdInode(pid: number, link: string, name: string): number;
 }
 
 /** An image a kind writes besides its files.img entries (pipes-data.img, fifo-data.img...). */

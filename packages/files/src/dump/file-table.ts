@@ -44,9 +44,9 @@ export class FileTable {
     return id;
   }
 
-  addReg(f: { name: string; flags: number; pos: bigint; mode: number; size?: bigint }): number {
+  addReg(f: { name: string; flags: number; pos: bigint; mode: number; size?: bigint; fown?: MessageValue }): number {
     return this.add(FD_TYPES.REG, 'reg', (id) => {
-      const reg: MessageValue = { id, flags: f.flags, pos: f.pos, fown: NO_OWNER, name: f.name };
+      const reg: MessageValue = { id, flags: f.flags, pos: f.pos, fown: f.fown ?? NO_OWNER, name: f.name };
       if (f.size !== undefined) reg.size = f.size;
       reg.mode = f.mode;
       return reg;
@@ -58,10 +58,16 @@ export class FileTable {
     return this.add(FD_TYPES.MEMFD, 'memfd', (id) => ({ id, flags: f.flags, pos: f.pos ?? 0n, fown: NO_OWNER, inode_id: f.inodeId }));
   }
 
-  /** An entry of fd type `type` whose `field` member is the message `build` makes for the new id. */
+  /**
+   * An entry of fd type `type` whose `field` member is the message `build` makes for the new id.
+   * The entry's place is taken before `build` runs, so entries `build` adds itself (a FIFO's path,
+   * a link remap) get the ids after it.
+   */
   add(type: number, field: string, build: (id: number) => MessageValue): number {
     const id = this.next();
-    this.entries.push({ type, id, [field]: build(id) });
+    const entry: MessageValue = { type, id };
+    this.entries.push(entry);
+    entry[field] = build(id);
     return id;
   }
 }

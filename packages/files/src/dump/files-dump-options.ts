@@ -8,4 +8,6 @@ export interface FilesDumpOptions {
   readonly fileLocks?: boolean;
   /** --external: resources the user takes responsibility for at restore (file[mnt:inode], tty[rdev:dev]...). */
   readonly external?: readonly string[];
+  /** --shell-job: the tree may sit in a session whose leader, and terminal, are outside it. */
+  readonly shellJob?: boolean;
 }

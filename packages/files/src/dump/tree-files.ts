@@ -3,7 +3,7 @@ import type { MessageValue } from '@criu-ts/images';
 import { hostArch, sys } from '@criu-ts/ptrace';
 import { type DumpRemote, refuse } from '@criu-ts/subsystem';
 import { classifyFd } from './classify.js';
-import type { FdDumper, KindImage } from './fd-dumper.js';
+import type { FdDumper, KindImage, MemfdInodes } from './fd-dumper.js';
 import { FileTable } from './file-table.js';
 import type { FilesDumpOptions } from './files-dump-options.js';
 import { fdDumpers } from './kinds/index.js';
@@ -30,9 +30,21 @@ export class TreeFiles {
   /** Open file descriptions seen so far, by key. */
   private readonly known = new Map<string, Known[]>();
   private readonly kinds: FdDumper[];
+  private readonly tasks?: ReadonlySet<number>;
+  private shmem?: MemfdInodes;
 
-  constructor(private readonly options: FilesDumpOptions = {}) {
+  /** `tree` names the processes being dumped, which a pidfd may point at. */
+  constructor(
+    private readonly options: FilesDumpOptions = {},
+    tree?: { readonly tasks: readonly { readonly pid: number }[] },
+  ) {
     this.kinds = fdDumpers(options);
+    if (tree) this.tasks = new Set(tree.tasks.map((t) => t.pid));
+  }
+
+  /** Memfds are dumped as the shared memory objects they are, with the tree's mappings of them. */
+  shareMemoryWith(shmem: MemfdInodes): void {
+    this.shmem = shmem;
   }
 
   /** The REG id of the task's executable (the exe_file_id of its mm). */
@@ -65,7 +77,7 @@ export class TreeFiles {
     }
     const fds = numbers.map((fd) => readOpenFd(pid, fd));
     const kinds = fds.map((fd) => classifyFd(fd, this.kinds));
-    const context = { remote, table: this.table, options: this.options };
+    const context = { remote, table: this.table, options: this.options, shmem: this.shmem, tasks: this.tasks };
     return fds.map((fd, i) => {
       const kind = kinds[i];
       const key = kind.key(fd);

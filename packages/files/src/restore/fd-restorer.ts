@@ -1,5 +1,5 @@
 import type { MessageValue } from '@criu-ts/images';
-import type { RemoteTask, RestorePlan } from '@criu-ts/subsystem';
+import type { RemoteTask, RestorePlan, ShmemPlan } from '@criu-ts/subsystem';
 import type { FilesRestoreOptions } from './files-restore-options.js';
 
 /**
@@ -17,6 +17,18 @@ export interface FdRestorer {
    * of the task's fds are in place.
    */
   settle?(task: RemoteTask, fd: number, entry: MessageValue, plan: RestorePlan): void;
-  /** Closes what the kind keeps open for the whole restore (a pipe's other end). */
-  close?(): void;
+  /**
+   * Closes what the kind keeps open for the whole restore (a pipe's other end); `restored`: every
+   * fd got its file, so what was kept only for a retry (a link remap) can go.
+   */
+  close?(restored: boolean): void;
+}
+
+/**
+ * The restore's shared memory objects (@criu-ts/mem's ShmemTable), made once each in this process:
+ * a memfd an fd held is the same object the task's mappings of it map.
+ */
+export interface ShmemFds {
+  /** Our fd of object `plan` (the memfd made for it), which stays ours. */
+  fdFor(plan: ShmemPlan, pid?: number): number;
 }

@@ -4,4 +4,6 @@ export interface FilesRestoreOptions {
   readonly inheritFds?: ReadonlyMap<string, number>;
   /** --file-locks: file locks in the images are taken again. */
   readonly fileLocks?: boolean;
+  /** --shell-job: a terminal whose other side was outside the tree is replaced by our standard input's. */
+  readonly shellJob?: boolean;
 }

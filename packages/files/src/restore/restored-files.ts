@@ -1,9 +1,10 @@
 import type { MessageValue } from '@criu-ts/images';
 import { hostArch, sys } from '@criu-ts/ptrace';
 import { type RemoteTask, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
-import type { FdRestorer } from './fd-restorer.js';
+import type { FdRestorer, ShmemFds } from './fd-restorer.js';
 import type { FilesRestoreOptions } from './files-restore-options.js';
 import { fdRestorers } from './kinds/index.js';
+import { inheritedFd } from './inherited-fds.js';
 
 /**
  * The open file descriptions of one restore, by files.img id: each is made once, in this process,
@@ -15,11 +16,13 @@ export class RestoredFiles {
   /** How many fds of the tree still have to receive each file. */
   private readonly pending = new Map<number, number>();
 
+  /** `shmem` holds the memfds of the restore's shared memory, which memfd fds are opened from. */
   constructor(
     private readonly plan: RestorePlan,
     private readonly options: FilesRestoreOptions = {},
+    shmem?: ShmemFds,
   ) {
-    this.kinds = fdRestorers(options);
+    this.kinds = fdRestorers(options, shmem);
     for (const task of plan.tasks) for (const fd of task.fds) this.pending.set(Number(fd.id), (this.pending.get(Number(fd.id)) ?? 0) + 1);
   }
 
@@ -28,7 +31,8 @@ export class RestoredFiles {
     const known = this.here.get(id);
     if (known !== undefined) return known;
     const { kind, entry } = this.kindOf(id, pid);
-    const fd = kind.open(entry, this.plan, this.options);
+    // --inherit-fd: one of our fds may stand in for the file
+    const fd = inheritedFd(this.plan.files.get(id)!, this.options) ?? kind.open(entry, this.plan, this.options);
     this.here.set(id, fd);
     return fd;
   }
@@ -52,7 +56,8 @@ export class RestoredFiles {
   closeAll(): void {
     for (const fd of this.here.values()) sys(hostArch().syscalls.close, fd);
     this.here.clear();
-    for (const kind of this.kinds) kind.close?.();
+    const restored = [...this.pending.values()].every((left) => left === 0);
+    for (const kind of this.kinds) kind.close?.(restored);
   }
 
   private kindOf(id: number, pid: number): { kind: FdRestorer; entry: MessageValue } {

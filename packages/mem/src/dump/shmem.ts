@@ -21,9 +21,10 @@ const MFD_CLOEXEC = 1;
 export interface ShmemObject {
   /** Its inode number, CRIU's shmid: it names pagemap-shmem-<shmid>.img. */
   readonly shmid: number;
-  /** Its memfd_inode_entry id, and the MEMFD entry of files.img that the VMAs name. */
+  /** Its memfd_inode_entry id. */
   readonly inodeId: number;
-  readonly fileId: number;
+  /** The MEMFD entry of files.img that its VMAs name, made when a VMA first maps it. */
+  fileId?: number;
   readonly size: bigint;
   readonly entry: MessageValue;
   /** A /proc/PID/map_files link to it, for reading its pages. */
@@ -41,32 +42,47 @@ export interface ShmemPagesResult {
 }
 
 /**
- * The tree's shared memory objects, each once however many VMAs and tasks map it (keyed by device and
- * inode of the object behind /proc/PID/map_files). Their pages are read once, from the object itself:
- * the map_files link opens the shmem file, whose SEEK_DATA/SEEK_HOLE extents are the pages it holds
- * (in memory or in swap), whichever task wrote them and wherever it maps them.
+ * The tree's shared memory objects, each once however many VMAs and tasks map it or hold it open as a
+ * memfd (keyed by device and inode of the object behind /proc/PID/map_files or /proc/PID/fd). Their
+ * pages are read once, from the object itself: the link opens the shmem file, whose
+ * SEEK_DATA/SEEK_HOLE extents are the pages it holds (in memory or in swap), whichever task wrote
+ * them and wherever it maps them.
  */
 export class SharedMemory {
   private readonly objects = new Map<string, ShmemObject>();
   private shmDev: bigint | undefined;
 
-  /** `fileId(inodeId)` adds the MEMFD entry of files.img for a new object and returns its id. */
-  constructor(private readonly fileId: (inodeId: number, flags: number) => number) {}
+  /** `addFile(inodeId, flags)` adds a MEMFD entry of files.img for an object its VMAs name, and returns its id. */
+  constructor(private readonly addFile: (inodeId: number, flags: number) => number) {}
 
   /** The MEMFD file id of the object mapped at `link` (a VMA's shmid). */
   sharedMemory(pid: number, link: string, name: string): number {
+    const object = this.object(pid, link, name, 'vmas', `task ${pid} maps ${name} shared, which is not a shmem object: not supported yet`);
+    object.fileId ??= this.addFile(object.inodeId, O_RDWR);
+    return object.fileId;
+  }
+
+  /**
+   * The memfd.img inode id of the memfd a task holds open at `link` (/proc/PID/fd/N): the same object
+   * as its mappings, if it has any, so its pages are dumped once and it comes back as one object.
+   */
+  memfdInode(pid: number, link: string, name: string): number {
+    return this.object(pid, link, name, 'fds', `${link} of task ${pid} is ${name}, which is not a shmem object (a hugetlb memfd?): not supported yet`).inodeId;
+  }
+
+  /** The object behind `link`, registered on first sight (keyed by device and inode). */
+  private object(pid: number, link: string, name: string, step: string, notShmem: string): ShmemObject {
     let st: BigIntStats;
     try {
       st = statSync(link, { bigint: true });
     } catch (e) {
-      return refuse('vmas', pid, `cannot stat ${link} (${name}): ${(e as Error).message}`);
+      return refuse(step, pid, `cannot stat ${link} (${name}): ${(e as Error).message}`);
     }
-    if (st.dev !== this.shmemDevice()) refuse('vmas', pid, `task ${pid} maps ${name} shared, which is not a shmem object: not supported yet`);
+    if (st.dev !== this.shmemDevice()) refuse(step, pid, notShmem);
     const key = `${st.dev}:${st.ino}`;
     const known = this.objects.get(key);
-    if (known) return known.fileId;
+    if (known) return known;
     const inodeId = this.objects.size + 1;
-    const fileId = this.fileId(inodeId, O_RDWR);
     const entry: MessageValue = {
       name: inodeName(name),
       uid: Number(st.uid),
@@ -77,8 +93,9 @@ export class SharedMemory {
       inode_id: BigInt(inodeId),
       mode: Number(st.mode),
     };
-    this.objects.set(key, { shmid: Number(st.ino), inodeId, fileId, size: st.size, entry, link, pid });
-    return fileId;
+    const object: ShmemObject = { shmid: Number(st.ino), inodeId, size: st.size, entry, link, pid };
+    this.objects.set(key, object);
+    return object;
   }
 
   /** memfd.img entries (memfd_inode_entry), in id order. */
@@ -116,12 +133,17 @@ export class SharedMemory {
         const buf = Buffer.allocUnsafe(chunkSize);
         for (const [start, end] of dataExtents(source, size, object.pid)) {
           pagemap.push({ vaddr: BigInt(start), compat_nr_pages: 0, flags: PE_PRESENT, nr_pages: BigInt((end - start) / PAGE_SIZE) });
-          for (let off = start; off < end; ) {
-            const n = readSync(source, buf, 0, Math.min(chunkSize, end - off), off);
-            if (n <= 0) refuse('pages', object.pid, `the shared memory at ${object.link} ends at ${off}, before ${end}`);
+          // the last page of an object whose size is not a whole number of pages is read up to the
+          // size and written whole, its tail zero (as a mapping of it shows it)
+          const dataEnd = Math.min(end, size);
+          for (let off = start; off < dataEnd; ) {
+            const n = readSync(source, buf, 0, Math.min(chunkSize, dataEnd - off), off);
+            if (n <= 0) refuse('pages', object.pid, `the shared memory at ${object.link} ends at ${off}, before ${dataEnd}`);
             for (let done = 0; done < n; ) done += writeSync(out, buf, done, n - done);
             off += n;
           }
+          const tail = Buffer.alloc(end - dataEnd);
+          for (let done = 0; done < tail.length; ) done += writeSync(out, tail, done, tail.length - done);
           pagesWritten += (end - start) / PAGE_SIZE;
         }
         fsyncSync(out);
@@ -174,10 +196,10 @@ function dataExtents(fd: number, size: number, pid: number): [number, number][] 
   return out;
 }
 
-/** The object's name as CRIU writes it: `/dev/zero` for anonymous memory, `memfd:NAME` for a memfd. */
+/** The object's name as CRIU writes it: `/dev/zero` for anonymous memory, the name given to memfd_create for a memfd. */
 function inodeName(path: string): string {
   const name = path.endsWith(' (deleted)') ? path.slice(0, -' (deleted)'.length) : path;
-  return name.startsWith('/memfd:') ? name.slice(1) : name;
+  return name.startsWith('/memfd:') ? name.slice('/memfd:'.length) : name;
 }
 
 /** The object's seals; anonymous shared memory has none to change (F_SEAL_SEAL, as CRIU records it). */

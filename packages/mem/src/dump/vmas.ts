@@ -123,7 +123,9 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       const link = `/proc/${pid}/map_files/${area.start.toString(16)}-${area.end.toString(16)}`;
       shmid = BigInt(files.sharedMemory(pid, link, path));
       status = VMA.AREA_REGULAR | VMA.FILE_SHARED | VMA.AREA_MEMFD;
-      fdflags = prot & PROT.WRITE ? O_RDWR : O_RDONLY;
+      // opened read-write or not as the mapping's file was (VM_MAYWRITE, "mw"): a read-only mapping of a
+      // memfd sealed with F_SEAL_WRITE may write nothing, and a may-write one would keep the seal off
+      fdflags = area.vmflags.includes('mw') ? O_RDWR : O_RDONLY;
     } else if (anonymous) {
       if (shared) refuse('vmas', pid, `task ${pid} has MAP_SHARED anonymous memory at ${where}: shared memory cannot be dumped yet`);
       status = VMA.AREA_REGULAR | VMA.ANON_PRIVATE;

@@ -42,6 +42,8 @@ interface Vma {
   flags: number;
   status: number;
   madv: bigint;
+  /** How the mapped file was open (O_RDONLY or O_RDWR), for shared mappings. */
+  fdflags: number;
 }
 
 function vmasOf(task: TaskPlan): Vma[] {
@@ -54,6 +56,7 @@ function vmasOf(task: TaskPlan): Vma[] {
     flags: Number(v.flags),
     status: Number(v.status),
     madv: BigInt((v.madv as bigint | undefined) ?? 0n),
+    fdflags: Number(v.fdflags ?? O_RDWR),
   }));
 }
 

@@ -1,10 +1,24 @@
 import type { FdDumper } from '../fd-dumper.js';
 import type { FilesDumpOptions } from '../files-dump-options.js';
+import { DeletedFiles } from '../deleted-files.js';
 import { eventfds } from './eventfd.js';
+import { eventpolls } from './eventpoll.js';
+import { externalFiles } from './external-file.js';
+import { fanotifies } from './fanotify.js';
+import { fifos } from './fifo.js';
+import { inotifies } from './inotify.js';
+import { memfds } from './memfd.js';
+import { pidfds } from './pidfd.js';
 import { pipes } from './pipe.js';
 import { regularFiles } from './regular.js';
+import { signalfds } from './signalfd.js';
+import { timerfds } from './timerfd.js';
+import { ttys } from './tty.js';
 
 /** The dump halves of every fd kind, fresh for one dump (some keep per-dump state). */
-export function fdDumpers(_options: FilesDumpOptions): FdDumper[] {
-  return [regularFiles, pipes(), eventfds];
+export function fdDumpers(options: FilesDumpOptions): FdDumper[] {
+  // deleted files (ghosts, link remaps) are found among regular files and FIFOs alike
+  const deleted = new DeletedFiles(options);
+  // files marked --external come first: whatever their kind, the user hands them back at restore
+  return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options)];
 }

@@ -1,10 +1,22 @@
-import type { FdRestorer } from '../fd-restorer.js';
+import type { FdRestorer, ShmemFds } from '../fd-restorer.js';
 import type { FilesRestoreOptions } from '../files-restore-options.js';
+import { RemappedFiles } from '../remapped-files.js';
 import { eventfds } from './eventfd.js';
+import { eventpolls } from './eventpoll.js';
+import { fanotifies } from './fanotify.js';
+import { fifos } from './fifo.js';
+import { inotifies } from './inotify.js';
+import { memfds } from './memfd.js';
+import { pidfds } from './pidfd.js';
 import { pipes } from './pipe.js';
 import { regularFiles } from './regular.js';
+import { signalfds } from './signalfd.js';
+import { timerfds } from './timerfd.js';
+import { ttys } from './tty.js';
 
 /** The restore halves of every fd kind, fresh for one restore (some keep state for its length). */
-export function fdRestorers(_options: FilesRestoreOptions): FdRestorer[] {
-  return [regularFiles, pipes(), eventfds];
+export function fdRestorers(options: FilesRestoreOptions, shmem?: ShmemFds): FdRestorer[] {
+  // deleted files (ghosts, link remaps) are reopened by regular files and FIFOs alike
+  const remaps = new RemappedFiles();
+  return [regularFiles(remaps), fifos(remaps), pipes(), eventfds, eventpolls(), signalfds, timerfds, memfds(shmem), inotifies, fanotifies, pidfds(), ttys(options)];
 }
