@@ -5,6 +5,7 @@
 import type { TaskEither } from 'fp-ts/lib/TaskEither.js';
 import { type DumpError, type DumpStats, type DumpTreeOptions } from './dump.js';
 import { checkKernel, type CheckReport } from './check.js';
+import { checkFeature as probeFeature, type FeatureMissing } from './check-feature.js';
 import type { RestoreError } from '@criu-ts/subsystem';
 import type { RestoreTreeOptions, RestoreTreeResult } from './restore/restore-tree.js';
 import { runOnTracerThread } from './tracer-thread.js';
@@ -32,6 +33,11 @@ export function restore(options: RestoreOptions): TaskEither<RestoreError, Resto
 /** Whether this kernel and machine have what dump and restore use. */
 export function check(): TaskEither<string, CheckReport> {
   return async () => checkKernel();
+}
+
+/** Whether one of CRIU's features (`check --feature NAME`) is there for criu-ts: a line saying so, or why not. */
+export function checkFeature(name: string): TaskEither<FeatureMissing, string> {
+  return async () => probeFeature(name);
 }
 
 function crashAsDumpError(error: Error): DumpError {

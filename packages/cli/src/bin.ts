@@ -1,98 +1,130 @@
 #!/usr/bin/env node
-/** criu-ts: a thin shell over the library API, with CRIU's options and exit codes. */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { check, dump, restore } from './api.js';
+/** criu-ts: a thin shell over the library API, with CRIU's options, configuration files and exit codes. */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { check, checkFeature, dump, restore } from './api.js';
 import { runDemo } from './demo.js';
-import { type CliOptions, OptionError, parseOptions, USAGE } from './options.js';
+import { type Log, logFilePath, openLog } from './log.js';
+import { type CliOptions, parseOptions, USAGE } from './options.js';
+import { imagesDir, inWorkDir } from './work-dir.js';
 
 const VERSION = '0.1.0';
 
-/** CRIU's exit codes: 0 on success, 1 on any failure. */
+/** CRIU's exit codes: 0 on success, 1 on any failure (a bad command line included). */
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
+
+/** CRIU's other commands: refused by name. */
+const CRIU_COMMANDS = new Set(['pre-dump', 'page-server', 'lazy-pages', 'service', 'swrk', 'dedup', 'cpuinfo', 'exec', 'show']);
 
 async function main(args: string[]): Promise<number> {
   let options: CliOptions;
   try {
     options = parseOptions(args);
   } catch (error) {
-    process.stderr.write(`criu-ts: ${(error as Error).message}\n${USAGE}`);
-    return EXIT_FAILED;
+    return usageError((error as Error).message);
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return EXIT_OK;
   }
   if (options.version) {
     process.stdout.write(`Version: ${VERSION}\n`);
     return EXIT_OK;
   }
-  if (options.help || !options.command) {
-    process.stdout.write(USAGE);
-    return options.help ? EXIT_OK : EXIT_FAILED;
+  if (!options.command) return usageError('command is required');
+  if (options.feature !== undefined && options.command !== 'check') return usageError('option --feature goes with check only');
+  // both would change nothing for another command: refused rather than ignored
+  if (options.external.length > 0 && options.command !== 'dump') return usageError('option --external goes with dump only');
+  if (options.inheritFds.size > 0 && options.command !== 'restore') return usageError('option --inherit-fd goes with restore only');
+  let log: Log;
+  try {
+    // dump creates its images directory, where its log goes by default
+    if (options.command === 'dump') mkdirSync(imagesDir(options), { recursive: true });
+    log = openLog(options);
+  } catch (error) {
+    return fail((error as Error).message);
   }
-  const log = logger(options);
+  // failures go to stderr always, and to the log as well when it is a file
+  if (logFilePath(options)) logFile = log;
+  log(4, `criu-ts ${VERSION} ${options.command}; configuration files read: ${options.configFiles.join(', ') || 'none'}`);
   switch (options.command) {
-    case 'dump': {
-      if (options.tree === undefined) return fail('dump needs -t|--tree PID');
-      if (!options.imagesDir) return fail('dump needs -D|--images-dir DIR');
-      if (options.leaveRunning && options.leaveStopped) return fail('-R and -s cannot go together');
-      mkdirSync(options.imagesDir, { recursive: true });
-      const result = await dump({
-        pid: options.tree,
-        imagesDir: options.imagesDir,
-        leaveRunning: options.leaveRunning,
-        leaveStopped: options.leaveStopped,
-        freezeTimeoutMs: options.timeoutSeconds !== undefined ? options.timeoutSeconds * 1000 : undefined,
-        log,
-      })();
-      if (result._tag === 'Left') return fail(`dump failed: ${result.left.message}`, log);
-      log(2, `dump finished: ${options.imagesDir}`);
-      return EXIT_OK;
-    }
-    case 'restore': {
-      if (!options.imagesDir) return fail('restore needs -D|--images-dir DIR');
-      const result = await restore({ imagesDir: options.imagesDir, log })();
-      if (result._tag === 'Left') return fail(`restore failed: ${result.left.message}`, log);
-      if (options.pidfile) writeFileSync(options.pidfile, `${result.right.rootPid}`);
-      log(2, `restored: root PID ${result.right.rootPid}`);
-      if (!options.restoreDetached) await waitForExit(result.right.rootPid);
-      return EXIT_OK;
-    }
-    case 'check': {
-      const result = await check()();
-      if (result._tag === 'Left') return fail(result.left);
-      process.stdout.write('Looks good.\n');
-      return EXIT_OK;
-    }
+    case 'dump':
+      return runDump(options, log);
+    case 'restore':
+      return runRestore(options, log);
+    case 'check':
+      return options.feature !== undefined ? runCheckFeature(options.feature) : runCheck();
     case 'demo':
       return runDemo((line) => process.stdout.write(`${line}\n`));
     default:
-      return fail(`unknown command '${options.command}'`);
+      return fail(CRIU_COMMANDS.has(options.command) ? `command '${options.command}' is not supported by criu-ts yet` : `unknown command '${options.command}'`);
   }
 }
 
-type Log = (level: number, message: string) => void;
-
-/** Log lines at or below the verbosity go to the log file (in the work directory) or to stderr. */
-function logger(options: CliOptions): Log {
-  const workDir = options.workDir ?? options.imagesDir ?? '.';
-  const file = options.logFile && options.logFile !== '-' ? (isAbsolute(options.logFile) ? options.logFile : join(workDir, options.logFile)) : undefined;
-  const start = performance.now();
-  // On a terminal, the steps of a long dump or restore show on one line that is rewritten in place.
-  const progress = !file && process.stderr.isTTY && options.verbosity < 3;
-  return (level, message) => {
-    if (progress && level === 3) {
-      process.stderr.write(`\r\x1b[K${message.slice(0, (process.stderr.columns ?? 80) - 1)}`);
-      return;
-    }
-    if (progress) process.stderr.write('\r\x1b[K');
-    if (level > options.verbosity) return;
-    const line = `(${((performance.now() - start) / 1000).toFixed(6).padStart(12)}) ${level === 1 ? 'Error: ' : level === 2 ? 'Warn: ' : ''}${message}\n`;
-    if (file) appendFileSync(file, line);
-    else process.stderr.write(line);
-  };
+async function runDump(options: CliOptions, log: Log): Promise<number> {
+  if (options.tree === undefined) return fail('dump needs -t|--tree PID');
+  // CRIU's dump does not write a pidfile either: it is the restored root's, or a daemon's
+  if (options.pidfile) log(4, `--pidfile ${options.pidfile}: only restore writes it`);
+  const result = await dump({
+    pid: options.tree,
+    imagesDir: imagesDir(options),
+    leaveRunning: options.finalState === 'alive',
+    leaveStopped: options.finalState === 'stopped',
+    freezeTimeoutMs: options.timeoutSeconds !== undefined ? options.timeoutSeconds * 1000 : undefined,
+    files: { ghostLimit: options.ghostLimit, linkRemap: options.linkRemap, fileLocks: options.fileLocks, shellJob: options.shellJob, external: options.external },
+    log,
+  })();
+  if (result._tag === 'Left') return fail(`dump failed: ${result.left.message}`);
+  log(3, `dump finished: ${imagesDir(options)}`);
+  return EXIT_OK;
 }
 
-function fail(message: string, log?: Log): number {
-  log?.(1, message);
+async function runRestore(options: CliOptions, log: Log): Promise<number> {
+  if (options.finalState === 'stopped') return fail('option --leave-stopped with restore is not supported by criu-ts yet');
+  const pidfile = options.pidfile === undefined ? undefined : inWorkDir(options, options.pidfile);
+  // the pidfile is created, never overwritten (as CRIU does): refuse before anything is restored
+  if (pidfile && existsSync(pidfile)) return fail(`pidfile ${pidfile} exists already`);
+  const files = { fileLocks: options.fileLocks, shellJob: options.shellJob, inheritFds: options.inheritFds };
+  const result = await restore({ imagesDir: imagesDir(options), files, log })();
+  if (result._tag === 'Left') return fail(`restore failed: ${result.left.message}`);
+  const rootPid = result.right.rootPid;
+  if (pidfile) {
+    try {
+      writeFileSync(pidfile, `${rootPid}`, { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      return fail(`pidfile ${pidfile}: ${(error as Error).message} (the tree is restored, root PID ${rootPid})`);
+    }
+  }
+  log(3, `restored: root PID ${rootPid}`);
+  if (!options.restoreDetached) await waitForExit(rootPid);
+  return EXIT_OK;
+}
+
+async function runCheck(): Promise<number> {
+  const result = await check()();
+  if (result._tag === 'Left') return fail(result.left);
+  process.stdout.write('Looks good.\n');
+  return EXIT_OK;
+}
+
+/** One CRIU feature: "NAME is supported" and 0, or why not and 1 (as CRIU answers). */
+async function runCheckFeature(name: string): Promise<number> {
+  const result = await checkFeature(name)();
+  if (result._tag === 'Left') return fail(result.left.message);
+  process.stdout.write(`${result.right}\n`);
+  return EXIT_OK;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`criu-ts: ${message}\nTry -h|--help for more info\n`);
+  return EXIT_FAILED;
+}
+
+/** The log, once it is open and when it is a file. */
+let logFile: Log | undefined;
+
+function fail(message: string): number {
+  logFile?.(1, message);
   process.stderr.write(`criu-ts: ${message}\n`);
   return EXIT_FAILED;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { ImagesDir, type MessageValue, type ImageEntry } from '@criu-ts/images';
-import { type FilesDumpOptions, TreeFiles } from '@criu-ts/files';
+import { FileLocks, type FilesDumpOptions, TreeFiles } from '@criu-ts/files';
 import { collectVmas, dumpPages, mmEntry, mmRemoteState, type SelfWriter, SharedMemory } from '@criu-ts/mem';
 import { type Arch, freezeTree, hostArch, installFd, thawTree, type FrozenTree } from '@criu-ts/ptrace';
 import { DumpFault } from '@criu-ts/subsystem';
@@ -98,10 +98,12 @@ function dumpFrozen(
   t1: number,
 ): DumpStats {
   step('check');
+  const locks = new FileLocks(options.files);
   for (const task of tree.tasks) {
     if (task.zombie) continue;
     checkSameNamespaces(task.pid);
     checkTaskSupported(task.pid, task.threads.map((t) => t.tid));
+    locks.collect(task.pid);
   }
 
   mkdirSync(options.imagesDir, { recursive: true });
@@ -109,14 +111,18 @@ function dumpFrozen(
     throw new DumpFault({ step: 'write', message: `images directory ${options.imagesDir}: ${e.message}` });
   })(ImagesDir.open(options.imagesDir));
 
-  const files = new TreeFiles(options.files);
+  const files = new TreeFiles(options.files, tree);
   const shmem = new SharedMemory((inodeId, flags) => files.table.addMemfd({ inodeId, flags }));
+  // a memfd open as an fd and mapped is one object: its pages dumped once
+  files.shareMemoryWith(shmem);
   const mapped = { mapped: files.mapped.bind(files), sharedMemory: shmem.sharedMemory.bind(shmem) };
   const images: [string, string, MessageValue[] | ImageEntry[]][] = [];
   let memdumpTime = 0;
   let memwriteTime = 0;
   let pagesScanned = 0;
   let pagesWritten = 0;
+  let shpagesScanned = 0;
+  let shpagesWritten = 0;
   let threads = 0;
   const pagesFiles: string[] = [];
 
@@ -141,7 +147,9 @@ function dumpFrozen(
     const vmas = collectVmas(pid, mapped, { ignore: scratch ? [scratch] : [] });
 
     step('files');
-    images.push([`fdinfo-${objectId}.img`, 'FDINFO', files.fds(pid, remote)]);
+    const fdinfo = files.fds(pid, remote);
+    locks.note(pid, fdinfo);
+    images.push([`fdinfo-${objectId}.img`, 'FDINFO', fdinfo]);
     images.push([`fs-${pid}.img`, 'FS', [files.fs(pid)]]);
     images.push([`mm-${pid}.img`, 'MM', [mmEntry(pid, mmState, exeId, vmas)]]);
     remote.release(pid);
@@ -165,13 +173,13 @@ function dumpFrozen(
     for (const image of shared.images) images.push([image.name, 'PAGEMAP', image.entries]);
     images.push(['memfd.img', 'MEMFD_INODE', shmem.inodeEntries()]);
     pagesFiles.push(...shared.pagesFiles);
-    pagesScanned += shared.pagesScanned;
-    pagesWritten += shared.pagesWritten;
+    shpagesScanned += shared.pagesScanned;
+    shpagesWritten += shared.pagesWritten;
     log(3, `${shmem.size} shared memory object(s), ${shared.pagesWritten} pages`);
   }
 
   step('write');
-  for (const image of files.images()) images.push([image.name, image.magic, [...image.entries]]);
+  for (const image of [...files.images(), ...locks.images()]) images.push([image.name, image.magic, [...image.entries]]);
   images.push(['pstree.img', 'PSTREE', pstreeEntries(tree)]);
   images.push(['seccomp.img', 'SECCOMP', [{}]]);
   images.push(['inventory.img', 'INVENTORY', [inventoryEntry(randomUUID())]]);
@@ -187,6 +195,8 @@ function dumpFrozen(
     memwriteTime,
     pagesScanned,
     pagesWritten,
+    shpagesScanned,
+    shpagesWritten,
   };
   const w = dir.write('stats-dump', { magic: 'STATS', entries: [{ message: statsEntry(stats), type: 'stats_entry' }] });
   if (E.isLeft(w)) throw new DumpFault({ step: 'write', message: `stats-dump: ${JSON.stringify(w.left)}` });

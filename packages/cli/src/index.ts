@@ -1,9 +1,11 @@
-export { dump, restore, check } from './api.js';
+export { dump, restore, check, checkFeature } from './api.js';
 export type { DumpOptions, RestoreOptions, Log } from './api.js';
 export { dumpTree, DUMP_STEPS } from './dump.js';
 export type { DumpTreeOptions, DumpError, DumpStats } from './dump.js';
 export type { RestoreError } from '@criu-ts/subsystem';
 export type { RestoreTreeOptions, RestoreTreeResult } from './restore/restore-tree.js';
 export type { CheckReport } from './check.js';
+export type { FeatureMissing } from './check-feature.js';
+export type { RestoreStats } from './restore/stats.js';
 export { parseOptions, OptionError } from './options.js';
-export type { CliOptions } from './options.js';
+export type { CliOptions, FinalState } from './options.js';

@@ -8,8 +8,15 @@ export interface DumpStats {
   readonly frozenTime: number;
   readonly memdumpTime: number;
   readonly memwriteTime: number;
+  /** The tasks' own (private) pages. */
   readonly pagesScanned: number;
   readonly pagesWritten: number;
+  /**
+   * Shared memory objects' pages, each object counted once. pages_written and shpages_written add
+   * up to the size of the pages images (zdtm.py checks it).
+   */
+  readonly shpagesScanned: number;
+  readonly shpagesWritten: number;
   /** Image files written, by name. */
   readonly images: readonly string[];
 }
@@ -30,9 +37,9 @@ export function statsEntry(s: Omit<DumpStats, 'images' | 'tasks' | 'threads'>): 
       pages_lazy: 0n,
       page_pipes: 0n,
       page_pipe_bufs: 0n,
-      shpages_scanned: 0n,
+      shpages_scanned: BigInt(s.shpagesScanned),
       shpages_skipped_parent: 0n,
-      shpages_written: 0n,
+      shpages_written: BigInt(s.shpagesWritten),
     },
   };
 }

@@ -25,7 +25,16 @@ import {
   waitTask,
   writeMemoryRaw,
 } from '@criu-ts/ptrace';
-import { closeInheritedFds, type FilesRestoreOptions, RestoredFiles, restoreFds, restoreFs } from '@criu-ts/files';
+import {
+  closeInheritedFds,
+  type FileLocksByTask,
+  type FilesRestoreOptions,
+  readFileLocks,
+  RestoredFiles,
+  restoreFds,
+  restoreFileLocks,
+  restoreFs,
+} from '@criu-ts/files';
 import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas, ShmemTable } from '@criu-ts/mem';
 import { HELPER_SIZE, readRestorePlan, RemoteTask, type RestoreError, RestoreFault, type RestorePlan, type TaskPlan } from '@criu-ts/subsystem';
 import {
@@ -33,13 +42,19 @@ import {
   blockedMask,
   cloneWithId,
   restoreComm,
+  restoreCreds,
+  restoreDumpable,
   restoreItimers,
   restorePendingSignals,
+  restorePosixTimers,
   restoreRlimits,
+  restoreSched,
   restoreSigactions,
+  restoreTaskAttrs,
   restoreThreadState,
 } from '@criu-ts/task';
 import { type Donor, killDonor, startDonor } from './donor.js';
+import { type RestoreStats, writeRestoreStats } from './stats.js';
 
 export interface RestoreTreeOptions {
   readonly imagesDir: string;
@@ -52,6 +67,8 @@ export interface RestoreTreeResult {
   readonly rootPid: number;
   readonly tasks: number;
   readonly threads: number;
+  /** What stats-restore records; undefined when it could not be written (the restore itself succeeded). */
+  readonly stats?: RestoreStats;
 }
 
 const PROT_RWX = 7;
@@ -64,24 +81,29 @@ const SIGSTOP = 19;
 
 export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, RestoreTreeResult> {
   const log = options.log ?? (() => {});
+  const start = performance.now();
   let plan: RestorePlan;
+  let locks: FileLocksByTask;
   try {
     plan = readRestorePlan(options.imagesDir);
+    locks = readFileLocks(plan.imagesDir, options.files);
     checkIdsAreFree(plan);
   } catch (error) {
     return left(asRestoreError(error));
   }
   const arch = hostArch();
   const created: number[] = [];
-  const files = new RestoredFiles(plan, options.files);
   const shmem = new ShmemTable(plan.imagesDir);
+  // memfd fds are opened on the objects the tasks' shared mappings map
+  const files = new RestoredFiles(plan, options.files, shmem);
   let started: Donor | undefined;
   try {
-    started = startDonor();
+    started = startDonor(options.files?.shellJob);
     const donor = new RemoteTask(started.tree.root, arch);
     log(3, `donor ${donor.tid} seized`);
     prepareDonor(donor, plan);
-    const tasks = createTasks(donor, plan, created, log);
+    const tasks = createTasks(donor, plan, created, log, options.files?.shellJob ?? false);
+    const forked = performance.now();
     killDonor(started);
     started = undefined;
     const threads = new Map<number, RemoteTask>();
@@ -89,22 +111,35 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
       if (task.zombie !== undefined) continue;
       const remote = tasks.get(task.pid)!;
       rebuildTask(remote, task, plan, files, shmem, log);
+      // once every fd is in place: a POSIX lock goes with any close of its file by the task
+      restoreFileLocks(remote, task.pid, locks);
       threads.set(task.pid, remote);
       for (const tid of task.threads.slice(1)) {
         cloneWithId(remote, tid, 'thread');
         created.push(tid);
         threads.set(tid, new RemoteTask(tid, arch, remote.helper));
       }
+      for (const tid of task.threads) restoreSched(threads.get(tid)!, task.cores.get(tid)!, task.pid);
+      restorePosixTimers(remote, task.cores.get(task.pid)!, task.pid);
+      // credentials come last of what needs privileges; changing them clears the parent-death
+      // signal and the dumpable flag, so those come after
+      for (const tid of task.threads) restoreCreds(threads.get(tid)!, task.cores.get(tid)!, task.pid);
+      restoreDumpable(remote, task.mm, task.pid);
       for (const tid of task.threads) restoreThreadState(threads.get(tid)!, task.cores.get(tid)!);
       restorePendingSignals(remote, task.pid, task.cores);
     }
     // zombies die again once everything else is built, while their parents cannot yet collect them
     for (const task of plan.tasks) if (task.zombie !== undefined) becomeZombie(tasks.get(task.pid)!, task.zombie);
+    // memfd seals last: F_SEAL_FUTURE_WRITE would refuse the writable mappings made above
+    shmem.seal();
     files.closeAll();
     shmem.closeAll();
     for (const task of plan.tasks) if (task.zombie === undefined) releaseTask(task, threads, arch);
-    log(2, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
-    return right({ rootPid: plan.tasks[0].pid, tasks: plan.tasks.length, threads: threads.size });
+    log(3, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
+    const stats = writeRestoreStats(plan, { forkingTime: (forked - start) * 1000, restoreTime: (performance.now() - start) * 1000 });
+    // the tree already runs: a stats file that cannot be written is worth a warning, not a failed restore
+    if (stats._tag === 'Left') log(2, stats.left);
+    return right({ rootPid: plan.tasks[0].pid, tasks: plan.tasks.length, threads: threads.size, stats: stats._tag === 'Right' ? stats.right : undefined });
   } catch (error) {
     files.closeAll();
     shmem.closeAll();
@@ -155,9 +190,15 @@ function prepareDonor(donor: RemoteTask, plan: RestorePlan): void {
   donor.helper = helper;
 }
 
-function createTasks(donor: RemoteTask, plan: RestorePlan, created: number[], log: (level: number, message: string) => void): Map<number, RemoteTask> {
+function createTasks(
+  donor: RemoteTask,
+  plan: RestorePlan,
+  created: number[],
+  log: (level: number, message: string) => void,
+  shellJob: boolean,
+): Map<number, RemoteTask> {
   const tasks = new Map<number, RemoteTask>();
-  const groups = new SessionsAndGroups(plan);
+  const groups = new SessionsAndGroups(plan, shellJob);
   for (const task of plan.tasks) {
     const isRoot = task === plan.tasks[0];
     const parent = isRoot ? donor : tasks.get(task.ppid);
@@ -180,7 +221,8 @@ function createTasks(donor: RemoteTask, plan: RestorePlan, created: number[], lo
  * into its session: its parent's must be the same (the images say a task whose session belongs to an
  * ancestor got it through the tasks in between). A group can be joined from anywhere in its session,
  * but only once its leader (or a member) exists: a task older than its group's leader joins it after
- * the whole tree is cloned.
+ * the whole tree is cloned. A shell job's root (--shell-job) stays in our session, where the donor
+ * is, and in our group unless it led its own, as CRIU does.
  */
 class SessionsAndGroups {
   /** The group each created task is in now. */
@@ -188,7 +230,10 @@ class SessionsAndGroups {
   private readonly deferred: TaskPlan[] = [];
   private readonly plans: Map<number, TaskPlan>;
 
-  constructor(plan: RestorePlan) {
+  constructor(
+    plan: RestorePlan,
+    private readonly shellJob: boolean,
+  ) {
     this.plans = new Map(plan.tasks.map((t) => [t.pid, t]));
   }
 
@@ -197,8 +242,11 @@ class SessionsAndGroups {
     if (plan.sid === plan.pid) {
       task.call('setsid', []);
       this.current.set(plan.pid, plan.pid);
+    } else if (!parent && this.shellJob) {
+      // our group stands for the dumped one; a root that led its own group gets a new one
+      this.current.set(plan.pid, plan.pgid === plan.pid ? 0 : plan.pgid);
     } else if (!parent || parent.sid !== plan.sid) {
-      throw new RestoreFault('pstree', `task ${plan.pid} belongs to session ${plan.sid}, which is not in the images (a shell job): not supported yet`, plan.pid);
+      throw new RestoreFault('pstree', `task ${plan.pid} belongs to session ${plan.sid}, which is not in the images (a shell job): restore with --shell-job`, plan.pid);
     } else {
       this.current.set(plan.pid, this.current.get(parent.pid)!);
     }
@@ -244,6 +292,7 @@ function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, fil
   restoreRlimits(task, core, plan.pid);
   restoreItimers(task, core);
   restoreComm(task, core);
+  restoreTaskAttrs(task, core, plan.mm, plan.pid);
 }
 
 /**

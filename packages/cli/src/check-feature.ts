@@ -1,0 +1,138 @@
+/**
+ * `criu-ts check --feature NAME`, with CRIU's feature names. A feature is reported as there only when
+ * criu-ts uses it and this kernel has it, tried for real where that can be done without touching
+ * another process; any other feature CRIU knows is answered "no", with the reason, so a caller such
+ * as zdtm.py skips what needs it. A name CRIU does not know is an error of its own.
+ */
+import { type Either, left, right } from 'fp-ts/lib/Either.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { addressOf, hostArch, kbuf, PAGE_IS, pagemapScan, sys } from '@criu-ts/ptrace';
+
+/** Why a feature is not there, or that the name is not one of CRIU's. */
+export interface FeatureMissing {
+  readonly unknown: boolean;
+  readonly message: string;
+}
+
+type Probe = () => string | undefined;
+
+/** Features criu-ts uses: each probe returns why the feature is missing here, or undefined. */
+const USED: Record<string, Probe> = {
+  clone3_set_tid: probeClone3SetTid,
+  get_rseq_conf: () => kernelAtLeast(5, 13, 'PTRACE_GET_RSEQ_CONFIGURATION'),
+  seccomp_suspend: probeSeccompSuspend,
+  pagemap_scan: probePagemapScan,
+  mnt_id: () => (readOrEmpty('/proc/self/fdinfo/0').includes('mnt_id:') ? undefined : '/proc/PID/fdinfo has no mnt_id'),
+  timerfd: () => kernelAtLeast(3, 17, 'TFD_IOC_SET_TICKS'),
+  kcmp_epoll: () => kernelAtLeast(4, 13, 'KCMP_EPOLL_TFD'),
+  loginuid: () => (existsSync('/proc/self/loginuid') ? undefined : '/proc/self/loginuid is missing (no audit)'),
+  timer_cr_ids: probeTimerRestoreIds,
+};
+
+/** CRIU's other features: what criu-ts would need them for, and does not do yet. */
+const NOT_USED: Record<string, string> = {
+  mem_dirty_track: 'no pre-dump or incremental dump yet',
+  aio_remap: 'AIO rings are not dumped yet',
+  tun: 'tun devices are not dumped yet',
+  tun_ns: 'tun devices are not dumped yet',
+  userns: 'user namespaces are not dumped yet',
+  fdinfo_lock: 'file locks are not dumped yet',
+  seccomp_filters: 'seccomp filters are not dumped yet',
+  cgroupns: 'cgroup namespaces are not dumped yet',
+  autofs: 'autofs mounts are not dumped yet',
+  tcp_half_closed: 'TCP sockets are not dumped yet',
+  compat_cr: '32-bit tasks are not dumped',
+  uffd: 'no lazy restore yet',
+  'uffd-noncoop': 'no lazy restore yet',
+  can_map_vdso: 'the dumped vDSO is moved into place; no new vDSO is mapped',
+  sk_ns: 'network namespaces are not dumped yet',
+  sk_unix_file: 'unix sockets are not dumped yet',
+  net_diag_raw: 'raw sockets are not dumped yet',
+  nsid: 'network namespaces are not dumped yet',
+  link_nsid: 'network namespaces are not dumped yet',
+  timens: 'time namespaces are not dumped yet',
+  external_net_ns: 'network namespaces are not dumped yet',
+  newifindex: 'network devices are not dumped yet',
+  nftables: 'no network locking yet',
+  has_ipt_legacy: 'no network locking yet',
+  pidfd_store: 'no pre-dump yet',
+  ns_pid: 'PID namespaces are not dumped yet',
+  apparmor_stacking: 'AppArmor profiles are not restored yet',
+  network_lock_nftables: 'no network locking yet',
+  sockopt_buf_lock: 'sockets are not dumped yet',
+  memfd_hugetlb: 'hugetlb memory is not dumped yet',
+  move_mount_set_group: 'mount namespaces are not dumped yet',
+  openat2: 'not used',
+  ipv6_freebind: 'inet sockets are not dumped yet',
+  overlayfs_maps: 'not used',
+  breakpoints: 'hardware breakpoints are not dumped yet',
+  pagemap_scan_guard_pages: 'guard pages are not dumped yet',
+};
+
+/** CRIU's feature names, sorted (for messages). */
+export const FEATURE_NAMES = [...Object.keys(USED), ...Object.keys(NOT_USED)].sort();
+
+/** Whether `name` is there for criu-ts: a line to print, or why not. */
+export function checkFeature(name: string): Either<FeatureMissing, string> {
+  const probe = USED[name];
+  if (probe) {
+    const missing = probe();
+    return missing === undefined ? right(`${name} is supported`) : left({ unknown: false, message: `${name} is not supported: ${missing}` });
+  }
+  const reason = NOT_USED[name];
+  if (reason !== undefined) return left({ unknown: false, message: `${name} is not supported by criu-ts: ${reason}` });
+  return left({ unknown: true, message: `Unknown feature ${name} (CRIU's features: ${FEATURE_NAMES.join(', ')})` });
+}
+
+/**
+ * clone3 with a set_tid pointer but no count: a kernel with set_tid (5.5) rejects it with EINVAL,
+ * an older one with E2BIG (the struct is longer than it knows), one without clone3 with ENOSYS.
+ * Nothing is created either way.
+ */
+export function probeClone3SetTid(): string | undefined {
+  const args = kbuf(80);
+  args.writeBigUInt64LE(1n, 64); // set_tid
+  const r = sys(hostArch().syscalls.clone3, addressOf(args), 80);
+  if (r === -EINVAL) return undefined;
+  return r === -ENOSYS ? 'no clone3 (Linux 5.3)' : `clone3 has no set_tid (Linux 5.5): probe returned ${r}`;
+}
+
+/** PTRACE_O_SUSPEND_SECCOMP (4.3) needs seccomp, CONFIG_CHECKPOINT_RESTORE and CAP_SYS_ADMIN. */
+function probeSeccompSuspend(): string | undefined {
+  if (!/^Seccomp:/m.test(readOrEmpty('/proc/self/status'))) return 'the kernel has no seccomp';
+  if (!existsSync('/proc/sys/kernel/ns_last_pid')) return 'the kernel has no CONFIG_CHECKPOINT_RESTORE';
+  if (process.getuid?.() !== 0) return 'it needs root (CAP_SYS_ADMIN)';
+  return kernelAtLeast(4, 3, 'PTRACE_O_SUSPEND_SECCOMP');
+}
+
+/** A real PAGEMAP_SCAN (6.7) of one page of this process: dumps find the pages to copy with it. */
+export function probePagemapScan(): string | undefined {
+  const scan = pagemapScan(process.pid, 0n, 4096n, { categoryAnyofMask: PAGE_IS.PRESENT, returnMask: PAGE_IS.PRESENT });
+  return scan._tag === 'Right' ? undefined : `ioctl(PAGEMAP_SCAN) failed (Linux 6.7): ${scan.left.code}`;
+}
+
+/** For what cannot be tried without a tracee: the kernel release it came with. */
+function kernelAtLeast(major: number, minor: number, what: string): string | undefined {
+  const [a, b] = release().split('.').map((part) => parseInt(part, 10));
+  return a > major || (a === major && b >= minor) ? undefined : `${what} needs Linux ${major}.${minor}, this is ${release()}`;
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+const EINVAL = 22;
+const ENOSYS = 38;
+
+/** prctl(PR_TIMER_CREATE_RESTORE_IDS, GET): POSIX timers created with the ids they had. */
+function probeTimerRestoreIds(): string | undefined {
+  const PR_TIMER_CREATE_RESTORE_IDS = 77;
+  const GET = 2;
+  const r = sys(hostArch().syscalls.prctl, PR_TIMER_CREATE_RESTORE_IDS, GET, 0, 0, 0);
+  return r < 0 ? `prctl(PR_TIMER_CREATE_RESTORE_IDS) is not supported (errno ${-r}); timers are created in id order instead` : undefined;
+}
