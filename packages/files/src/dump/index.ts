@@ -2,6 +2,7 @@ export { TreeFiles } from './tree-files.js';
 export type { FilesDumpOptions } from './files-dump-options.js';
 export { FileTable, FD_TYPES, NO_OWNER } from './file-table.js';
 export { classifyFd } from './classify.js';
+export { fdDumpers } from './kinds/index.js';
 export { readOpenFd, fdinfoField } from './open-fd.js';
 export type { OpenFd } from './open-fd.js';
 export type { FdDumper, FdDumpContext, KindImage, MemfdInodes } from './fd-dumper.js';
