@@ -4,7 +4,7 @@
  *   - a private mapping of a file with some pages modified (they differ from the file),
  *   - a regular file open at offset 6,
  *   - a pipe with 11 unread bytes,
- *   - a non-blocking eventfd holding 7,
+ *   - a non-blocking eventfd holding 7, and one in semaphore mode holding 3,
  *   - 3 extra threads, each counting on its own,
  *   - a SIGUSR1 handler,
  *   - an interval timer (ITIMER_REAL, every 50 ms, counted by a SIGALRM handler),
@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 
 	int efd = eventfd(0, EFD_NONBLOCK);
 	eventfd_write(efd, 7);
+	int semaphore = eventfd(3, EFD_NONBLOCK | EFD_SEMAPHORE);
 
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	sigaction(SIGUSR1, &sa, NULL);
@@ -148,6 +149,9 @@ int main(int argc, char **argv)
 	int pipe_ok = read(p[0], buf, sizeof(buf)) == 11 && strcmp(buf, "pipe-data-1") == 0;
 	eventfd_t counted = 0;
 	int eventfd_ok = eventfd_read(efd, &counted) == 0 && counted == 7 && eventfd_read(efd, &counted) < 0 && errno == EAGAIN;
+	/* a semaphore eventfd counts down by one per read */
+	for (int i = 0; i < 3; i++) eventfd_ok = eventfd_ok && eventfd_read(semaphore, &counted) == 0 && counted == 1;
+	eventfd_ok = eventfd_ok && eventfd_read(semaphore, &counted) < 0 && errno == EAGAIN;
 
 	/* every thread must still count; a loaded machine may take a while to run them all */
 	unsigned long before[THREADS];

@@ -5,13 +5,17 @@ import type { FdRestorer } from '../fd-restorer.js';
 
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
+/** Semaphore mode, in bit 0 of the entry's flags (see the dump half). */
+const SEMAPHORE_FLAG = 1;
+const EFD_SEMAPHORE = 1;
 
-/** An eventfd with its counter and flags. */
+/** An eventfd with its counter, flags and semaphore mode. */
 export const eventfds: FdRestorer = {
   field: 'efd',
   open(efd: MessageValue) {
     const nr = hostArch().syscalls;
-    const fd = sys(nr.eventfd2, 0, O_CLOEXEC | (Number(efd.flags) & O_NONBLOCK));
+    const flags = Number(efd.flags);
+    const fd = sys(nr.eventfd2, 0, O_CLOEXEC | (flags & O_NONBLOCK) | (flags & SEMAPHORE_FLAG ? EFD_SEMAPHORE : 0));
     if (fd < 0) throw new RestoreFault('files', `eventfd2 failed: errno ${-fd}`);
     const counter = BigInt(efd.counter as bigint);
     if (counter > 0n) {
