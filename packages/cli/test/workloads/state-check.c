@@ -1,7 +1,8 @@
 /*
  * A program that checks its own state after a restore. It sets up:
  *   - 64 MiB of patterned heap memory,
- *   - a private mapping of a file with some pages modified (they differ from the file),
+ *   - a private mapping of a file with some pages modified (they differ from the file), and a
+ *     MAP_DROPPABLE mapping,
  *   - a regular file open at offset 6,
  *   - a pipe with 11 unread bytes,
  *   - a non-blocking eventfd holding 7, and one in semaphore mode holding 3,
@@ -61,6 +62,30 @@ static int take(const sigset_t *set, siginfo_t *si)
 	return sig;
 }
 
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+
+/* Whether the mapping starting at `addr` has VmFlag `flag` in /proc/self/smaps. */
+static int vmflag(void *addr, const char *flag)
+{
+	char line[1024], start[32];
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)addr);
+	FILE *f = fopen("/proc/self/smaps", "r");
+	int in = 0, found = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strncmp(line, start, strlen(start)) == 0) in = 1;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			char want[8];
+			snprintf(want, sizeof(want), " %s", flag);
+			found = strstr(line, want) != NULL;
+			break;
+		}
+	}
+	if (f) fclose(f);
+	return found;
+}
+
 static void report(const char *text)
 {
 	char path[4096], tmp[4096];
@@ -102,6 +127,9 @@ int main(int argc, char **argv)
 	int efd = eventfd(0, EFD_NONBLOCK);
 	eventfd_write(efd, 7);
 	int semaphore = eventfd(3, EFD_NONBLOCK | EFD_SEMAPHORE);
+	char *droppable = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_DROPPABLE | MAP_ANONYMOUS, -1, 0);
+	if (droppable == MAP_FAILED) return 9;
+	droppable[4096] = 'z';
 
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	sigaction(SIGUSR1, &sa, NULL);
@@ -142,7 +170,9 @@ int main(int argc, char **argv)
 
 	int heap_ok = 1;
 	for (size_t i = 0; i < HEAP; i += 4093) if (heap[i] != pattern(i)) heap_ok = 0;
-	int map_ok = mapped[0] == 'a' && mapped[4096] == 'X' && mapped[2 * 4096] == 'c' && mapped[3 * 4096 + 100] == 'd';
+	/* still a droppable mapping (its pages may be gone under memory pressure, which is its point) */
+	int droppable_ok = vmflag(droppable, "dp") && (droppable[4096] == 'z' || droppable[4096] == 0);
+	int map_ok = droppable_ok && mapped[0] == 'a' && mapped[4096] == 'X' && mapped[2 * 4096] == 'c' && mapped[3 * 4096 + 100] == 'd';
 	char word[6] = { 0 };
 	int file_ok = read(fd, word, 5) == 5 && strcmp(word, "world") == 0;
 	char buf[32] = { 0 };

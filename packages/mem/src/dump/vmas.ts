@@ -17,7 +17,7 @@ export const VMA = {
   AREA_MEMFD: 1 << 14,
 } as const;
 
-export const MAP = { SHARED: 0x1, PRIVATE: 0x2, ANONYMOUS: 0x20, GROWSDOWN: 0x100, LOCKED: 0x2000, NORESERVE: 0x4000, HUGETLB: 0x40000 } as const;
+export const MAP = { SHARED: 0x1, PRIVATE: 0x2, DROPPABLE: 0x8, ANONYMOUS: 0x20, GROWSDOWN: 0x100, LOCKED: 0x2000, NORESERVE: 0x4000, HUGETLB: 0x40000 } as const;
 const PROT = { READ: 1, WRITE: 2, EXEC: 4 } as const;
 const O_RDONLY = 0;
 const O_RDWR = 2;
@@ -88,12 +88,15 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
     if (area.perms[0] === 'r') prot |= PROT.READ;
     if (area.perms[1] === 'w') prot |= PROT.WRITE;
     if (area.perms[2] === 'x') prot |= PROT.EXEC;
-    let flags = shared ? MAP.SHARED : MAP.PRIVATE;
+    let flags: number = shared ? MAP.SHARED : MAP.PRIVATE;
     let madv = 0n;
     for (const f of area.vmflags) {
       if (MAP_BY_VMFLAG[f]) flags |= MAP_BY_VMFLAG[f];
       if (MADV_BY_VMFLAG[f] !== undefined) madv |= 1n << BigInt(MADV_BY_VMFLAG[f]);
       if (f === 'ss') refuse('vmas', pid, `task ${pid} has a shadow stack VMA ${where}: not supported yet`);
+      // MAP_DROPPABLE is a mapping type of its own, not a private mapping with a flag (mmap refuses both);
+      // its pages are dumped all the same: the program finds them unless the kernel had dropped them
+      if (f === 'dp') flags = (flags & ~MAP.PRIVATE) | MAP.DROPPABLE;
     }
     if (area.path === '[uprobes]') continue;
     // The dumper's own scratch mapping inside the task (MAP_SHARED, so it never merges with a neighbour).
