@@ -281,8 +281,10 @@ function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, fil
   const core = plan.cores.get(plan.pid)!;
   dropDonorMappings(task);
   moveVdso(task, plan);
-  restoreVmas(task, plan, restore, shmem);
-  restoreMmStruct(task, plan, restore);
+  // a file deleted at dump time is mapped from its ghost or link remap
+  const deleted = (id: number, flags: number) => files.openDeleted(id, flags);
+  restoreVmas(task, plan, restore, shmem, deleted);
+  restoreMmStruct(task, plan, restore, deleted);
   log(3, `task ${plan.pid}: memory restored`);
   closeInheritedFds(task);
   // before the limits: a task may hold fds above a limit it lowered after opening them

@@ -36,6 +36,11 @@ export class FileTable {
    * The REG entry of a mapped file, one per file however many VMAs map it (keyed by device, inode
    * and path, so a file replaced on disk under the same name is not confused with the mapped one).
    */
+  /** The id of the mapped file `key`, if it has one yet. */
+  mappedId(key: string): number | undefined {
+    return this.mapped.get(key);
+  }
+
   mappedFile(key: string, name: string, st: { mode: number; size: bigint; isFile: boolean }): number {
     const known = this.mapped.get(key);
     if (known !== undefined) return known;

@@ -4,6 +4,7 @@ import { hostArch, sys } from '@criu-ts/ptrace';
 import { type DumpRemote, refuse } from '@criu-ts/subsystem';
 import { classifyFd } from './classify.js';
 import type { FdDumper, KindImage, MemfdInodes } from './fd-dumper.js';
+import { DeletedFiles } from './deleted-files.js';
 import { FileTable } from './file-table.js';
 import type { FilesDumpOptions } from './files-dump-options.js';
 import { fdDumpers } from './kinds/index.js';
@@ -30,6 +31,8 @@ export class TreeFiles {
   /** Open file descriptions seen so far, by key. */
   private readonly known = new Map<string, Known[]>();
   private readonly kinds: FdDumper[];
+  /** Deleted files, whether open or mapped: one remap each. */
+  private readonly deleted: DeletedFiles;
   private readonly tasks?: ReadonlySet<number>;
   private shmem?: MemfdInodes;
 
@@ -38,7 +41,8 @@ export class TreeFiles {
     private readonly options: FilesDumpOptions = {},
     tree?: { readonly tasks: readonly { readonly pid: number }[] },
   ) {
-    this.kinds = fdDumpers(options);
+    this.deleted = new DeletedFiles(options);
+    this.kinds = fdDumpers(options, this.deleted);
     if (tree) this.tasks = new Set(tree.tasks.map((t) => t.pid));
   }
 
@@ -52,7 +56,10 @@ export class TreeFiles {
     return this.mapped(pid, `/proc/${pid}/exe`, readlinkSync(`/proc/${pid}/exe`));
   }
 
-  /** The REG id of a file known by a /proc link to it (map_files entry, exe): one per (dev, inode, name). */
+  /**
+   * The REG id of a file known by a /proc link to it (map_files entry, exe): one per (dev, inode,
+   * name). A deleted one is remapped as an open one would be (a ghost file, or a link remap).
+   */
   mapped(pid: number, link: string, name: string): number {
     let st: BigIntStats;
     try {
@@ -60,8 +67,13 @@ export class TreeFiles {
     } catch (e) {
       return refuse('files', pid, `cannot stat ${link} (${name}): ${(e as Error).message}`);
     }
-    if (name.endsWith(' (deleted)')) refuse('files', pid, `task ${pid} maps the deleted file ${name}: deleted (ghost) files cannot be dumped yet`);
-    return this.table.mappedFile(`${st.dev}:${st.ino}:${name}`, name, { mode: Number(st.mode), size: st.size, isFile: st.isFile() });
+    const gone = this.deleted.find(pid, `the mapping of ${name}`, name, st);
+    const key = `${st.dev}:${st.ino}:${name}`;
+    const known = this.table.mappedId(key);
+    if (known !== undefined) return known;
+    const id = this.table.mappedFile(key, gone?.path ?? name, { mode: Number(st.mode), size: st.size, isFile: st.isFile() });
+    if (gone) this.deleted.remap(id, gone, pid, link, st, this.table);
+    return id;
   }
 
   /**

@@ -57,6 +57,12 @@ export function makeGhost(imagesDir: string, id: number, path: string): number {
       made = true;
     }
     setMetadata(temp, ghost, (doing, errno) => fail(doing, errno));
+    // the anchor must not be a writer: the kernel refuses a file open for writing as an executable
+    // (PR_SET_MM_EXE_FILE); every open file of the ghost is reopened from an O_PATH anchor anyway
+    if (anchor >= 0) {
+      sys(nr.close, anchor);
+      anchor = -1;
+    }
     const target = cString(path);
     const moved = sys(nr.renameat2, AT_FDCWD, addressOf(name), AT_FDCWD, addressOf(target), RENAME_NOREPLACE);
     keepAlive(target);

@@ -1,10 +1,15 @@
 import type { MessageValue } from '@criu-ts/images';
-import { hostArch, sys } from '@criu-ts/ptrace';
+import { addressOf, hostArch, keepAlive, sys } from '@criu-ts/ptrace';
 import { type RemoteTask, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer, ShmemFds } from './fd-restorer.js';
 import type { FilesRestoreOptions } from './files-restore-options.js';
 import { fdRestorers } from './kinds/index.js';
 import { inheritedFd } from './inherited-fds.js';
+import { RemappedFiles } from './remapped-files.js';
+import { cString } from '../c-string.js';
+
+const AT_FDCWD = -100;
+const O_CLOEXEC = 0o2000000;
 
 /**
  * The open file descriptions of one restore, by files.img id: each is made once, in this process,
@@ -12,6 +17,8 @@ import { inheritedFd } from './inherited-fds.js';
  */
 export class RestoredFiles {
   private readonly kinds: FdRestorer[];
+  /** Files deleted at dump time, whether open or mapped. */
+  private readonly remaps = new RemappedFiles();
   private readonly here = new Map<number, number>();
   /** How many fds of the tree still have to receive each file. */
   private readonly pending = new Map<number, number>();
@@ -22,7 +29,7 @@ export class RestoredFiles {
     private readonly options: FilesRestoreOptions = {},
     shmem?: ShmemFds,
   ) {
-    this.kinds = fdRestorers(options, shmem);
+    this.kinds = fdRestorers(options, shmem, this.remaps);
     for (const task of plan.tasks) for (const fd of task.fds) this.pending.set(Number(fd.id), (this.pending.get(Number(fd.id)) ?? 0) + 1);
   }
 
@@ -34,6 +41,23 @@ export class RestoredFiles {
     // --inherit-fd: one of our fds may stand in for the file
     const fd = inheritedFd(this.plan.files.get(id)!, this.options) ?? kind.open(entry, this.plan, this.options);
     this.here.set(id, fd);
+    return fd;
+  }
+
+  /**
+   * For a mapping of REG entry `id` when that file was deleted at dump time: a new fd of ours on
+   * it (its ghost, or its link remap), opened with `flags`, which the caller closes. Undefined for
+   * a file still found at its path.
+   */
+  openDeleted(id: number, flags: number): number | undefined {
+    const reg = this.plan.files.get(id)?.reg as MessageValue | undefined;
+    if (!reg) return undefined;
+    const anchor = this.remaps.anchor(reg, this.plan);
+    if (anchor === undefined) return undefined;
+    const path = cString(`/proc/self/fd/${anchor}`);
+    const fd = sys(hostArch().syscalls.openat, AT_FDCWD, addressOf(path), flags | O_CLOEXEC, 0);
+    keepAlive(path);
+    if (fd < 0) throw new RestoreFault('files', `cannot reopen the deleted file ${String(reg.name)} for its mapping: errno ${-fd}`);
     return fd;
   }
 

@@ -68,8 +68,8 @@ interface SmapsArea {
  * and a stack VMA gets back the guard page /proc hides, both as CRIU 4.2 writes them. Shared memory
  * (MAP_SHARED anonymous, shown as `/dev/zero (deleted)` or `[anon_shmem:NAME]`, and memfd mappings) is
  * written as CRIU 4.2 writes it on this kernel: a shared file mapping (VMA_FILE_SHARED |
- * VMA_AREA_MEMFD) of a MEMFD file whose inode entry names the object's pages. SysV shm, deleted files
- * and device mappings are refused.
+ * VMA_AREA_MEMFD) of a MEMFD file whose inode entry names the object's pages. A deleted file is
+ * remapped as an open one is (see @criu-ts/files). SysV shm and device mappings are refused.
  * `ignore` names mappings that are not the task's own (the dumper's scratch pages).
  */
 export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: readonly { start: bigint; end: bigint }[] } = {}): Vma[] {
@@ -136,7 +136,7 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       if (path.startsWith('[anon_shmem:') || path.startsWith('/SYSV') || path.startsWith('/memfd:')) {
         refuse('vmas', pid, `task ${pid} maps shared memory privately or SysV shm at ${where}: not supported yet`);
       }
-      if (path.endsWith(' (deleted)')) refuse('vmas', pid, `task ${pid} maps the deleted file at ${where}: deleted (ghost) files cannot be dumped yet`);
+      // a deleted file is remapped by files.mapped (a ghost file, or a link remap)
       if (area.inode === 0) refuse('vmas', pid, `task ${pid} has a special mapping at ${where}: not supported yet`);
       const link = `/proc/${pid}/map_files/${area.start.toString(16)}-${area.end.toString(16)}`;
       shmid = BigInt(files.mapped(pid, link, path));

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { type MessageValue, PAGE_SIZE } from '@criu-ts/images';
-import { readMaps } from '@criu-ts/ptrace';
+import { hostArch, installFdRaw, readMaps, sys } from '@criu-ts/ptrace';
 import { HELPER_SIZE, type RemoteTask, RestoreFault, type RestorePlan, shmidOfVma, type TaskPlan } from '@criu-ts/subsystem';
 import { mapSharedMemory, type ShmemTable } from './shmem.js';
 
@@ -120,7 +120,7 @@ export function moveVdso(task: RemoteTask, plan: TaskPlan): void {
  * Maps every dumped VMA at its address, fills it from the pages image, then gives it its protection.
  * Shared memory is mapped from the object made once for the whole tree (see shmem.ts).
  */
-export function restoreVmas(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, shmem: ShmemTable): void {
+export function restoreVmas(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, shmem: ShmemTable, deleted?: DeletedFileOpener): void {
   const vmas = vmasOf(plan).filter((v) => !(v.status & (VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_VSYSCALL)));
   for (const vma of vmas) {
     task.resetScratch();
@@ -134,9 +134,8 @@ export function restoreVmas(task: RemoteTask, plan: TaskPlan, restore: RestorePl
       if (!object) throw new RestoreFault('memory', `the VMA at 0x${vma.start.toString(16)} maps shared memory ${shmid}, which the images do not describe`, plan.pid);
       mapSharedMemory(task, vma, object, shmem);
     } else if (vma.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
-      const path = filePath(restore, vma.shmid, plan.pid);
       const shared = (vma.flags & MAP_SHARED) !== 0 && (vma.prot & PROT_WRITE) !== 0;
-      const fd = task.call('openat', [AT_FDCWD, task.putString(path), (shared ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0]);
+      const fd = openMappedFile(task, restore, vma.shmid, plan.pid, shared ? O_RDWR : O_RDONLY, deleted);
       try {
         // MAP_SHARED file pages are the file's: mapped writable only if they were
         task.call('mmap', [vma.start, length, vma.flags & MAP_SHARED ? vma.prot : prot, fixed & ~MAP_ANONYMOUS, fd, vma.pgoff]);
@@ -192,6 +191,23 @@ function applyMadvise(task: RemoteTask, vma: Vma): void {
   }
 }
 
+/**
+ * For a file that was deleted at dump time (REG entry `id`): a new fd of the restorer's on it, opened
+ * with `flags`, that the caller closes; undefined for a file found at its path.
+ */
+export type DeletedFileOpener = (id: number, flags: number) => number | undefined;
+
+/** File `id` opened in the task: by its path, or, if it was deleted, passed in from its ghost or link remap. */
+function openMappedFile(task: RemoteTask, restore: RestorePlan, id: number, pid: number, flags: number, deleted?: DeletedFileOpener): bigint {
+  const ours = deleted?.(id, flags);
+  if (ours === undefined) return task.call('openat', [AT_FDCWD, task.putString(filePath(restore, id, pid)), flags | O_CLOEXEC, 0]);
+  try {
+    return BigInt(installFdRaw(task.tid, task.arch, ours, { cloexec: true, mode: 'vdso', at: task.helper }));
+  } finally {
+    sys(hostArch().syscalls.close, ours);
+  }
+}
+
 function filePath(restore: RestorePlan, id: number, pid: number): string {
   const file = restore.files.get(id);
   const reg = file?.reg as MessageValue | undefined;
@@ -203,14 +219,14 @@ function filePath(restore: RestorePlan, id: number, pid: number): string {
  * PR_SET_MM_MAP: the mm_struct's code/data/brk/stack/arg/env bounds, auxv and exe file, in one call.
  * Without it the first brk() of the restored program fails and /proc/PID/exe points at the donor.
  */
-export function restoreMmStruct(task: RemoteTask, plan: TaskPlan, restore: RestorePlan): void {
+export function restoreMmStruct(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, deleted?: DeletedFileOpener): void {
   task.resetScratch();
   const mm = plan.mm;
   const auxvWords = ((mm.mm_saved_auxv ?? []) as bigint[]).map((w) => BigInt(w));
   const auxv = new Uint8Array(auxvWords.length * 8);
   auxvWords.forEach((w, i) => new DataView(auxv.buffer).setBigUint64(i * 8, BigInt.asUintN(64, w), true));
   const auxvAt = task.put(auxv);
-  const exeFd = task.call('openat', [AT_FDCWD, task.putString(filePath(restore, Number(mm.exe_file_id), plan.pid)), O_RDONLY | O_CLOEXEC, 0]);
+  const exeFd = openMappedFile(task, restore, Number(mm.exe_file_id), plan.pid, O_RDONLY, deleted);
   try {
     const map = new Uint8Array(104);
     const view = new DataView(map.buffer);

@@ -16,9 +16,8 @@ import { timerfds } from './timerfd.js';
 import { ttys } from './tty.js';
 
 /** The dump halves of every fd kind, fresh for one dump (some keep per-dump state). */
-export function fdDumpers(options: FilesDumpOptions): FdDumper[] {
-  // deleted files (ghosts, link remaps) are found among regular files and FIFOs alike
-  const deleted = new DeletedFiles(options);
+export function fdDumpers(options: FilesDumpOptions, deleted = new DeletedFiles(options)): FdDumper[] {
+  // deleted files (ghosts, link remaps) are found among regular files, FIFOs and mappings alike
   // files marked --external come first: whatever their kind, the user hands them back at restore
   return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options)];
 }
