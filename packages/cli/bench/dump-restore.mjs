@@ -1,6 +1,6 @@
 /**
  * Dump and restore speed on real processes, next to the same bytes written and read by dd to the
- * same disk in the same run:
+ * same disk in the same run (reads from a cold page cache, for dd and restore alike):
  *   - dump and restore of 256 MiB and 1 GiB of anonymous memory (GB/s, and the ratio to dd),
  *   - freezing a 100-thread process (ms),
  *   - dump and restore of a small process (one task, 4 MiB),
@@ -8,7 +8,7 @@
  *   npm run bench -w @criu-ts/cli
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,12 +45,28 @@ function seconds(start) {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** dd of the same size to and from the same disk, through the page cache like the images. */
+/**
+ * Empties the page cache (where the kernel lets us), so that a read comes from the disk: the restore
+ * and the dd read it is compared with both start cold. Without it both read memory, and the ratio
+ * says nothing about the disk.
+ */
+function dropCaches() {
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** dd of the same size to and from the same disk: written through the page cache like the images, read cold. */
 function ddBaseline(mib) {
   const file = join(work, 'dd.img');
   let t = process.hrtime.bigint();
   execFileSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${mib}`], { stdio: 'ignore' });
   const write = seconds(t);
+  execFileSync('sync');
+  dropCaches();
   t = process.hrtime.bigint();
   execFileSync('dd', [`if=${file}`, 'of=/dev/null', 'bs=1M'], { stdio: 'ignore' });
   const read = seconds(t);
@@ -66,6 +82,8 @@ async function dumpAndRestore(mib, pid) {
   const dumpTime = seconds(t);
   if (dumped._tag === 'Left') throw new Error(dumped.left.message);
   await gone(pid);
+  execFileSync('sync');
+  cold ||= dropCaches();
   t = process.hrtime.bigint();
   const restored = await restore({ imagesDir: images })();
   const restoreTime = seconds(t);
@@ -78,13 +96,15 @@ async function dumpAndRestore(mib, pid) {
 }
 
 const gb = (bytes, s) => (bytes / s / 1e9).toFixed(2);
+/** Whether the page cache could be emptied before the reads (else both read memory). */
+let cold = false;
 
 for (const mib of [256, 1024]) {
   const dd = ddBaseline(mib);
   const run = await dumpAndRestore(mib);
   const bytes = mib * 1024 * 1024;
   console.log(
-    `${mib} MiB: dump ${run.dumpTime.toFixed(2)} s = ${gb(bytes, run.dumpTime)} GB/s (${(dd.write / run.dumpTime).toFixed(2)}x dd write at ${gb(bytes, dd.write)} GB/s); ` +
+    `${mib} MiB${cold ? '' : ' (page cache not emptied: reads come from memory)'}: dump ${run.dumpTime.toFixed(2)} s = ${gb(bytes, run.dumpTime)} GB/s (${(dd.write / run.dumpTime).toFixed(2)}x dd write at ${gb(bytes, dd.write)} GB/s); ` +
       `restore ${run.restoreTime.toFixed(2)} s = ${gb(bytes, run.restoreTime)} GB/s (${(dd.read / run.restoreTime).toFixed(2)}x dd read at ${gb(bytes, dd.read)} GB/s); pages written ${(run.bytes / 1048576).toFixed(0)} MiB`,
   );
 }
