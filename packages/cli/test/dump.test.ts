@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,6 +179,25 @@ describe('dumpTree', () => {
       expect(r.left.message).toContain('socket:[');
     }
     expect(tracerOf(t.pid)).toBe(0);
+    expect((await selfCheck(t)).ok).toBe('1');
+  });
+
+  it('refuses a task another tracer holds, naming both, and leaves it to that tracer', async () => {
+    const t = await startDetached(bin);
+    const other = spawn(compile('other-tracer'), [String(t.pid)], { stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 5000;
+      while (tracerOf(t.pid) !== other.pid && Date.now() < deadline) await sleep(10);
+      expect(tracerOf(t.pid)).toBe(other.pid);
+      const r = dumpTree({ pid: t.pid, imagesDir: imagesDir('traced'), leaveRunning: true });
+      expect(E.isLeft(r)).toBe(true);
+      if (E.isLeft(r)) expect(r.left.message).toContain(`already traced by ${other.pid}`);
+      expect(tracerOf(t.pid)).toBe(other.pid);
+    } finally {
+      other.kill('SIGKILL');
+    }
+    const until = Date.now() + 5000;
+    while (tracerOf(t.pid) !== 0 && Date.now() < until) await sleep(10);
     expect((await selfCheck(t)).ok).toBe('1');
   });
 
