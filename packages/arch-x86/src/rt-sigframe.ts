@@ -17,7 +17,7 @@ const FRAME_SIZE = UC_SIGMASK + 8 + 128;
 const SIGCONTEXT_REGS = ['r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rdi', 'rsi', 'rbp', 'rbx', 'rdx', 'rax', 'rcx', 'rsp', 'rip', 'eflags'] as const;
 const SC_CS = 144;
 const SC_SS = 150;
-const SC_FPSTATE = 192;
+const SC_FPSTATE = 184;
 
 const UC_FP_XSTATE = 1;
 const UC_SIGCONTEXT_SS = 2;

@@ -14,6 +14,7 @@ export interface ReturnFrame {
 
 interface Prepared {
   readonly saved: Uint8Array;
+  readonly xstate: Uint8Array;
   readonly mask: bigint;
   readonly frame: ReturnFrame;
 }
@@ -23,7 +24,10 @@ const KEEP_CLEAR = 128n + 1024n;
 
 /** `syscall; ret` and the rt_sigreturn trampoline found in each address space (by tgid); null: none. */
 const gadgets = new Map<number, { syscallRet: bigint; restorer: bigint } | null>();
-/** The frame last written for each thread, reused while its saved state is the same. */
+/**
+ * The frame last written for each thread, reused while its saved state (registers, FPU state, mask)
+ * is the same: between two calls of a dump the stopped thread writes nothing below its stack pointer.
+ */
 const prepared = new Map<number, Prepared>();
 
 export function forgetReturnFrames(): void {
@@ -42,17 +46,17 @@ export function prepareReturnFrame(tid: number, arch: Arch, saved: Uint8Array, m
   const rg = arch.returnGadget;
   const xstateSet = arch.regsets.xstate;
   if (!rg || !xstateSet) return undefined;
-  const known = prepared.get(tid);
-  if (known && known.mask === mask && Buffer.compare(known.saved, saved) === 0) return known.frame;
-  const pid = threadGroupOf(tid) ?? tid;
-  const code = gadgetsOf(pid, rg.syscallRet, rg.sigreturn);
-  if (!code) return undefined;
   let xstate: Uint8Array;
   try {
     xstate = getRegsetRaw(tid, xstateSet.note, xstateSet.size);
   } catch {
     return undefined;
   }
+  const known = prepared.get(tid);
+  if (known && known.mask === mask && Buffer.compare(known.saved, saved) === 0 && Buffer.compare(known.xstate, xstate) === 0) return known.frame;
+  const pid = threadGroupOf(tid) ?? tid;
+  const code = gadgetsOf(pid, rg.syscallRet, rg.sigreturn);
+  if (!code) return undefined;
   const sp = arch.stackPointer(saved);
   const size = BigInt(512 + xstate.length + 4);
   const at = (sp - KEEP_CLEAR - size) & ~63n;
@@ -62,7 +66,7 @@ export function prepareReturnFrame(tid: number, arch: Arch, saved: Uint8Array, m
   if (!frame) return undefined;
   writeMemoryRaw(tid, at, frame);
   const ready = { at: code.syscallRet, sp: at, seccomp: underSeccomp(pid) };
-  prepared.set(tid, { saved: Uint8Array.from(saved), mask, frame: ready });
+  prepared.set(tid, { saved: Uint8Array.from(saved), xstate: Uint8Array.from(xstate), mask, frame: ready });
   return ready;
 }
 

@@ -107,8 +107,9 @@ describe('the tracer thread', () => {
     expect(taskState(t.pid)).toMatch(/[RS]/);
     const result = await stopAndCheck(t);
     expect(result.selfcheck, result.failure).toBe('OK');
-    // back in its spin loop with its own registers: r12 still 0
+    // back in its spin loop with its own registers: r12 still 0, xmm7 still the marker
     expect(result.regs_got).toBe('0x0');
+    expect(result.regs_xmm).toBe('0x1234abcd5678ef01');
   });
 });
 

@@ -25,7 +25,7 @@ static volatile int stop_all;
 static uint32_t *big;
 static size_t big_words;
 static uint32_t big_sum;
-static volatile uint64_t regs_got;
+static volatile uint64_t regs_got, regs_xmm;
 static volatile pid_t regs_tid, counter_tid, sleeper_tid;
 static volatile uint64_t counter_a, counter_b, counter_bad;
 static volatile uint64_t sleeps, sleeps_short;
@@ -49,22 +49,28 @@ static double now(void) {
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Spins until r12 becomes non-zero (a tracer writes it) or the program stops; r13 holds a marker. */
+/*
+ * Spins until r12 becomes non-zero (a tracer writes it) or the program stops; r13 and xmm7 hold a
+ * marker, which xmm7 gives back at the end (a thread whose vector registers were lost shows it).
+ */
 static void *regs_thread(void *arg) {
-	uint64_t got;
+	uint64_t got, xmm;
 	(void)arg;
 	regs_tid = syscall(SYS_gettid);
 	__asm__ volatile(
 		"movabs $0x1234abcd5678ef01, %%r13\n"
+		"movq %%r13, %%xmm7\n"
 		"xor %%r12, %%r12\n"
 		"1: pause\n"
 		"test %%r12, %%r12\n"
 		"jnz 2f\n"
-		"cmpl $0, %1\n"
+		"cmpl $0, %2\n"
 		"je 1b\n"
 		"2: mov %%r12, %0\n"
-		: "=r"(got) : "m"(stop_all) : "r12", "r13", "memory", "cc");
+		"movq %%xmm7, %1\n"
+		: "=r"(got), "=r"(xmm) : "m"(stop_all) : "r12", "r13", "xmm7", "memory", "cc");
 	regs_got = got;
+	regs_xmm = xmm;
 	return NULL;
 }
 
@@ -174,9 +180,9 @@ int main(int argc, char **argv) {
 	if (fork_bad) snprintf(failure + strlen(failure), 100, "%lu bad forks; ", fork_bad);
 	if (sleeps_short) snprintf(failure + strlen(failure), 100, "%llu short sleeps; ", (unsigned long long)sleeps_short);
 	char result[2048];
-	snprintf(result, sizeof result, "selfcheck=%s\nfailure=%s\nforks=%lu\ncounter=%llu\nsleeps=%llu\nregs_got=0x%llx\nfd_offset=%lld\nrt_signals=%d\n",
+	snprintf(result, sizeof result, "selfcheck=%s\nfailure=%s\nforks=%lu\ncounter=%llu\nsleeps=%llu\nregs_got=0x%llx\nregs_xmm=0x%llx\nfd_offset=%lld\nrt_signals=%d\n",
 		 failure[0] ? "FAIL" : "OK", failure, forks, (unsigned long long)counter_a, (unsigned long long)sleeps,
-		 (unsigned long long)regs_got, (long long)off, (int)rt_signals);
+		 (unsigned long long)regs_got, (unsigned long long)regs_xmm, (long long)off, (int)rt_signals);
 	write_file("result", result);
 	return 0;
 }
