@@ -5,6 +5,7 @@
  */
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { cString } from './c-string.js';
 import { readMounts } from './mountinfo.js';
 
 /** fh_entry keeps the handle as at least this many 64-bit words (CRIU's fh_entry_sizes.min_entries). */
@@ -65,10 +66,4 @@ export function openPath(path: string): number {
   const fd = sys(hostArch().syscalls.openat, AT_FDCWD, addressOf(name), O_PATH | O_CLOEXEC, 0);
   keepAlive(name);
   return fd;
-}
-
-function cString(text: string): Buffer {
-  const b = kbuf(Buffer.byteLength(text) + 1);
-  b.write(text);
-  return b;
 }

@@ -132,7 +132,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     for (const task of plan.tasks) if (task.zombie !== undefined) becomeZombie(tasks.get(task.pid)!, task.zombie);
     // memfd seals last: F_SEAL_FUTURE_WRITE would refuse the writable mappings made above
     shmem.seal();
-    files.closeAll();
+    files.closeAll(true);
     shmem.closeAll();
     for (const task of plan.tasks) if (task.zombie === undefined) releaseTask(task, threads, arch);
     log(3, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
@@ -141,7 +141,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     if (stats._tag === 'Left') log(2, stats.left);
     return right({ rootPid: plan.tasks[0].pid, tasks: plan.tasks.length, threads: threads.size, stats: stats._tag === 'Right' ? stats.right : undefined });
   } catch (error) {
-    files.closeAll();
+    files.closeAll(false);
     shmem.closeAll();
     if (started) killDonor(started);
     killAll(created);

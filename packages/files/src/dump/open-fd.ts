@@ -34,7 +34,7 @@ export function readOpenFd(pid: number, fd: number): OpenFd {
   } catch (e) {
     return refuse('fds', pid, `cannot read fd ${fd} of task ${pid}: ${(e as Error).message}`);
   }
-  const field = (name: string) => new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(fdinfo)?.[1];
+  const field = (name: string) => fdinfoField(fdinfo, name);
   const flags = field('flags');
   if (flags === undefined) refuse('fds', pid, `no flags in /proc/${pid}/fdinfo/${fd}`);
   const all = parseInt(flags, 8);

@@ -77,10 +77,14 @@ export class RestoredFiles {
     kind.settle?.(task, fd, entry, this.plan);
   }
 
-  closeAll(): void {
+  /**
+   * Closes what the restore still holds. `succeeded`: the tree is built (every fd has its file), so
+   * what was only kept for another attempt (link remaps on disk) can go; a failed restore keeps it.
+   */
+  closeAll(succeeded: boolean): void {
     for (const fd of this.here.values()) sys(hostArch().syscalls.close, fd);
     this.here.clear();
-    const restored = [...this.pending.values()].every((left) => left === 0);
+    const restored = succeeded && [...this.pending.values()].every((left) => left === 0);
     for (const kind of this.kinds) kind.close?.(restored);
   }
 

@@ -29,7 +29,8 @@ export const eventpolls: FdDumper = {
   field: 'epfd',
   claims: (fd) => fd.target === 'anon_inode:[eventpoll]',
   // every epoll shares one anonymous inode: kcmp tells instances apart
-  key: (fd) => `eventpoll:${fd.flags}`,
+  // its registrations in the key: distinct epolls are told apart without a kcmp each
+  key: (fd) => `eventpoll:${fd.flags}:${fd.fdinfo.split('\n').filter((line) => line.startsWith('tfd:')).join('|')}`,
   entry(fd, id) {
     const targets = parseTargets(fd);
     targets.forEach((target, index) => checkTarget(fd, target, occurrence(targets, index)));

@@ -1,7 +1,8 @@
 import type { MessageValue } from '@criu-ts/images';
-import { addressOf, hostArch, kbuf, sys } from '@criu-ts/ptrace';
+import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { type PipeQueue, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from '../fd-restorer.js';
+import { cString } from '../../c-string.js';
 
 const AT_FDCWD = -100;
 const O_ACCMODE = 3;
@@ -36,9 +37,9 @@ export function pipes(): FdRestorer {
         known.used[end] = true;
         fd = sys(nr.fcntl, known.ends[end], F_DUPFD_CLOEXEC, 0);
       } else {
-        const path = kbuf(32);
-        path.write(`/proc/self/fd/${known.ends[end]}\0`);
+        const path = cString(`/proc/self/fd/${known.ends[end]}`);
         fd = sys(nr.openat, AT_FDCWD, addressOf(path), (flags & O_ACCMODE) | O_CLOEXEC, 0);
+        keepAlive(path);
       }
       if (fd < 0) throw new RestoreFault('files', `cannot open an end of pipe ${id}: errno ${-fd}`);
       if (flags & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
@@ -59,8 +60,20 @@ function makePipe(queue: PipeQueue | undefined): [number, number] {
   const r = sys(nr.pipe2, addressOf(fds), O_CLOEXEC);
   if (r < 0) throw new RestoreFault('files', `pipe2 failed: errno ${-r}`);
   const ends: [number, number] = [fds.readInt32LE(0), fds.readInt32LE(4)];
+  try {
+    fillPipe(ends[1], data, size);
+  } catch (error) {
+    for (const fd of ends) sys(nr.close, fd);
+    throw error;
+  }
+  return ends;
+}
+
+/** Gives the pipe its capacity and writes its bytes in through `writeEnd`. */
+function fillPipe(writeEnd: number, data: Uint8Array | undefined, size: number | undefined): void {
+  const nr = hostArch().syscalls;
   if (size !== undefined && size !== DEFAULT_PIPE_SIZE) {
-    const set = sys(nr.fcntl, ends[1], F_SETPIPE_SZ, size);
+    const set = sys(nr.fcntl, writeEnd, F_SETPIPE_SZ, size);
     if (set < 0) throw new RestoreFault('files', `cannot give a pipe its capacity of ${size} bytes: errno ${-set}`);
   }
   if (data && data.length > 0) {
@@ -69,10 +82,10 @@ function makePipe(queue: PipeQueue | undefined): [number, number] {
     bytes.set(data);
     let done = 0;
     while (done < bytes.length) {
-      const n = sys(nr.write, ends[1], addressOf(bytes) + BigInt(done), bytes.length - done);
+      const n = sys(nr.write, writeEnd, addressOf(bytes) + BigInt(done), bytes.length - done);
       if (n <= 0) throw new RestoreFault('files', `cannot refill a pipe with its ${bytes.length} unread bytes: errno ${-n}`);
       done += n;
     }
+    keepAlive(bytes);
   }
-  return ends;
 }
