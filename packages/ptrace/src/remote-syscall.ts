@@ -6,7 +6,7 @@ import { attempt } from './either.js';
 import { EFAULT, EINVAL, ESRCH, ETIMEDOUT, fail, PtraceFailure, type PtraceError } from './errors.js';
 import { addressOf, kbuf } from './libc.js';
 import { findGadget, forgetGadgets, type GadgetMode } from './gadget.js';
-import { ptrace, tryPtrace } from './ptrace-request.js';
+import { ptrace } from './ptrace-request.js';
 import { getRegsetRaw, getSigmaskRaw, setRegsetRaw, setSigmaskRaw } from './regs.js';
 import { prepareReturnFrame } from './return-frame.js';
 import { waitTask, type WaitStatus } from './wait.js';

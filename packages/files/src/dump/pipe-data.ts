@@ -1,11 +1,11 @@
 import { addressOf, hostArch, kbuf, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
+import { reopen } from '../reopen.js';
 import { withStolenFd } from './stolen-fd.js';
 
 const O_RDONLY = 0;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
-const AT_FDCWD = -100;
 const F_SETPIPE_SZ = 1031;
 const F_GETPIPE_SZ = 1032;
 const SPLICE_F_NONBLOCK = 2;
@@ -25,9 +25,7 @@ export interface PipeContents {
 export function peekPipe(pid: number, fd: number): PipeContents {
   const nr = hostArch().syscalls;
   return withStolenFd(pid, fd, (stolen) => {
-    const path = kbuf(32);
-    path.write(`/proc/self/fd/${stolen}\0`);
-    const reader = sys(nr.openat, AT_FDCWD, addressOf(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+    const reader = reopen(stolen, O_RDONLY | O_NONBLOCK);
     if (reader < 0) return refuse('pipes', pid, `cannot reopen the pipe of fd ${fd} of task ${pid} for reading: errno ${-reader}`);
     const fds = kbuf(8);
     let copy: [number, number] | undefined;

@@ -33,7 +33,6 @@ const BATCH = 250;
 export function installFds(task: RemoteTask, fds: readonly FdToInstall[]): void {
   if (fds.length === 0) return;
   const sorted = [...fds].sort((a, b) => a.target - b.target);
-  const highest = sorted[sorted.length - 1].target;
   task.resetScratch();
   const pair = task.reserve(8);
   task.call('socketpair', [AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair]);

@@ -1,15 +1,12 @@
 import type { MessageValue } from '@criu-ts/images';
-import { addressOf, hostArch, keepAlive, sys } from '@criu-ts/ptrace';
+import { hostArch, sys } from '@criu-ts/ptrace';
 import { type RemoteTask, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer, ShmemFds } from './fd-restorer.js';
 import type { FilesRestoreOptions } from './files-restore-options.js';
 import { fdRestorers } from './kinds/index.js';
 import { inheritedFd } from './inherited-fds.js';
 import { RemappedFiles } from './remapped-files.js';
-import { cString } from '../c-string.js';
-
-const AT_FDCWD = -100;
-const O_CLOEXEC = 0o2000000;
+import { reopen } from '../reopen.js';
 
 /**
  * The open file descriptions of one restore, by files.img id: each is made once, in this process,
@@ -54,9 +51,7 @@ export class RestoredFiles {
     if (!reg) return undefined;
     const anchor = this.remaps.anchor(reg, this.plan);
     if (anchor === undefined) return undefined;
-    const path = cString(`/proc/self/fd/${anchor}`);
-    const fd = sys(hostArch().syscalls.openat, AT_FDCWD, addressOf(path), flags | O_CLOEXEC, 0);
-    keepAlive(path);
+    const fd = reopen(anchor, flags);
     if (fd < 0) throw new RestoreFault('files', `cannot reopen the deleted file ${String(reg.name)} for its mapping: errno ${-fd}`);
     return fd;
   }

@@ -1,13 +1,12 @@
 import type { MessageValue } from '@criu-ts/images';
-import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { hostArch, sys } from '@criu-ts/ptrace';
 import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer, ShmemFds } from '../fd-restorer.js';
 import { restoreFown } from '../fown.js';
+import { reopen } from '../../reopen.js';
 
-const AT_FDCWD = -100;
 const O_ACCMODE = 3;
 const O_RDWR = 2;
-const O_CLOEXEC = 0o2000000;
 const F_DUPFD_CLOEXEC = 1030;
 const F_SETFL = 4;
 const SEEK_SET = 0;
@@ -43,10 +42,7 @@ export function memfds(shmem: ShmemFds | undefined): FdRestorer {
           throw new RestoreFault('files', `cannot set the flags 0${flags.toString(8)} of ${name}: errno ${-set}`);
         }
       } else {
-        const path = kbuf(32);
-        path.write(`/proc/self/fd/${inode}\0`);
-        fd = sys(nr.openat, AT_FDCWD, addressOf(path), flags | O_CLOEXEC, 0);
-        keepAlive(path);
+        fd = reopen(inode, flags);
       }
       if (fd < 0) throw new RestoreFault('files', `cannot open ${name} with flags 0${flags.toString(8)}: errno ${-fd}`);
       try {

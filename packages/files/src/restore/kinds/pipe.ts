@@ -2,9 +2,8 @@ import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { type PipeQueue, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from '../fd-restorer.js';
-import { cString } from '../../c-string.js';
+import { reopen } from '../../reopen.js';
 
-const AT_FDCWD = -100;
 const O_ACCMODE = 3;
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
@@ -37,9 +36,7 @@ export function pipes(): FdRestorer {
         known.used[end] = true;
         fd = sys(nr.fcntl, known.ends[end], F_DUPFD_CLOEXEC, 0);
       } else {
-        const path = cString(`/proc/self/fd/${known.ends[end]}`);
-        fd = sys(nr.openat, AT_FDCWD, addressOf(path), (flags & O_ACCMODE) | O_CLOEXEC, 0);
-        keepAlive(path);
+        fd = reopen(known.ends[end], flags & O_ACCMODE);
       }
       if (fd < 0) throw new RestoreFault('files', `cannot open an end of pipe ${id}: errno ${-fd}`);
       if (flags & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
