@@ -9,6 +9,7 @@ import { checkFeature as probeFeature, type FeatureMissing } from './check-featu
 import type { RestoreError } from '@criu-ts/subsystem';
 import type { RestoreTreeOptions, RestoreTreeResult } from './restore/restore-tree.js';
 import { runOnTracerThread } from './tracer-thread.js';
+import { leaveTerminalToRestoredJob } from './restore/terminal-at-exit.js';
 
 export type Log = (level: number, message: string) => void;
 
@@ -24,10 +25,14 @@ export function dump(options: DumpOptions): TaskEither<DumpError, DumpStats> {
 /** Brings the tree in `options.imagesDir` back with its PIDs. */
 export function restore(options: RestoreOptions): TaskEither<RestoreError, RestoreTreeResult> {
   const { log = () => {}, ...rest } = options;
-  return () =>
-    runOnTracerThread<RestoreError, RestoreTreeResult>('restore', rest, log).catch(
+  return async () => {
+    const result = await runOnTracerThread<RestoreError, RestoreTreeResult>('restore', rest, log).catch(
       (error: Error) => ({ _tag: 'Left', left: { step: 'restore', message: error.message } }) as const,
     );
+    // a shell job now owns our terminal's settings: they must outlive us
+    if (result._tag === 'Right' && options.files?.shellJob) leaveTerminalToRestoredJob();
+    return result;
+  };
 }
 
 /** Whether this kernel and machine have what dump and restore use. */
