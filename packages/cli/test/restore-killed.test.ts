@@ -38,6 +38,26 @@ function alive(pid: number): boolean {
   return stat[stat.lastIndexOf(')') + 2] !== 'Z';
 }
 
+/**
+ * Killed but not gone yet: SIGKILL pending, or already exiting (PF_EXITING in the stat flags). A
+ * large task can take a while to die on a busy machine, untraced and not yet a zombie.
+ */
+function dying(pid: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const masks = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)$/gm)].map((m) => BigInt(`0x${m[1]}`));
+    const pending = masks.some((mask) => (mask & SIGKILL_BIT) !== 0n);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    return pending || (flags & PF_EXITING) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+const SIGKILL_BIT = 1n << 8n;
+const PF_EXITING = 0x4;
+
 /** Donors are `head -c 1` processes in sessions of their own; none may outlive a restore. */
 function donors(): string[] {
   return spawnSync('pgrep', ['-x', '-f', 'head -c 1'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
@@ -72,8 +92,9 @@ describe('criu-ts killed with SIGKILL during a restore', () => {
       while (existsSync(`/proc/${t.pid}`) && Date.now() < deadline) await sleep(10);
       expect(existsSync(`/proc/${t.pid}`), `PID ${t.pid} still taken before the kill at ${delay} ms`).toBe(false);
       await restoreKilledAfter(images, delay);
-      const settle = Date.now() + 3000;
-      while (alive(t.pid) && tracerOf(t.pid) !== 0 && Date.now() < settle) await sleep(10);
+      // until it is either gone or let go: untraced, and not dying of the kill
+      const settle = Date.now() + 10_000;
+      while (alive(t.pid) && (tracerOf(t.pid) !== 0 || dying(t.pid)) && Date.now() < settle) await sleep(10);
       const at = `a kill ${delay} ms into a ${Math.round(total)} ms restore`;
       if (alive(t.pid)) {
         // the kill came after the tree was let go: then it must be whole
