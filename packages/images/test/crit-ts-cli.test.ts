@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,23 @@ describe('crit-ts', () => {
     expect(run.status).toBe(1);
     expect(run.stderr.toString()).toMatch(/^crit-ts: threads\/pages-1\.img|^crit-ts: .*pages-1\.img: at offset 0: unknown magic 0x0 /);
     expect(run.stderr.toString().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('decode -o of an image that turns out bad half-way leaves the output file as it was, and nothing beside it', () => {
+    const image = readFileSync(join(CORPUS, 'counter', 'pagemap-11199.img'));
+    const cut = join(work, 'cut-pagemap.img');
+    writeFileSync(cut, image.subarray(0, image.length - 3));
+    const out = join(work, 'kept.json');
+    writeFileSync(out, 'what was there', { mode: 0o640 });
+    const run = critTs('decode', '-i', cut, '-o', out, '--pretty');
+    expect(run.status).toBe(1);
+    expect(run.stderr.toString()).toMatch(/cut-pagemap\.img: entry \d+ at offset \d+/);
+    expect(readFileSync(out, 'utf8')).toBe('what was there');
+    expect(readdirSync(work).filter((name) => name.includes('kept.json'))).toEqual(['kept.json']);
+    // a good image replaces it, keeping its mode
+    expect(critTs('decode', '-i', join(CORPUS, 'counter', 'pagemap-11199.img'), '-o', out, '--pretty').status).toBe(0);
+    expect(readFileSync(out, 'utf8') + '\n').toBe(readFileSync(join(CORPUS, 'counter', 'pagemap-11199.img.json'), 'utf8'));
+    expect(statSync(out).mode & 0o777).toBe(0o640);
   });
 
   it('an unknown command is a usage error', () => {

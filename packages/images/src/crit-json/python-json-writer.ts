@@ -2,7 +2,8 @@
  * Writes JSON text exactly as Python's `json.dump` lays it out (crit is a Python program), a
  * token at a time into one growing byte buffer: `indent` spaces per level, or ", " and ": " on one
  * line without; every non-ASCII character escaped; integers of any size. Writing tokens as they
- * are decoded spares building a JSON value tree only to serialise it.
+ * are decoded spares building a JSON value tree only to serialise it. Given a sink, the writer
+ * hands it each full buffer and starts over, so a large text never has to be held whole.
  */
 import type { JsonValue } from './python-json.js';
 
@@ -14,11 +15,18 @@ export class PythonJsonWriter {
   /** Whether the innermost open object or array has no item yet ("{}" and "[]" stay on one line). */
   private empty = true;
   private readonly emptyStack: boolean[] = [];
+  /** "\n" and the indentation of each depth, and the same after a ",". */
+  private readonly lines: Uint8Array[] = [];
+  private readonly commaLines: Uint8Array[] = [];
 
-  /** `capacity`: a guess of the text's size, which spares growing the buffer many times over. */
+  /**
+   * `capacity`: a guess of the text's size, which spares growing the buffer many times over; with a
+   * `sink`, the size of the pieces it gets (which it must consume before it returns).
+   */
   constructor(
     readonly indent?: number,
     capacity = 1 << 16,
+    private readonly sink?: (bytes: Uint8Array) => void,
   ) {
     this.buffer = new Uint8Array(capacity);
   }
@@ -44,6 +52,12 @@ export class PythonJsonWriter {
     this.separate();
     this.quoted(name);
     this.ascii(': ');
+  }
+
+  /** An object key given as keyBytes made it: the fast form of `key` for keys written again and again. */
+  keyBytes(bytes: Uint8Array): void {
+    this.separate();
+    this.raw(bytes);
   }
 
   /** An array item, or an object value right after its key. */
@@ -124,6 +138,13 @@ export class PythonJsonWriter {
     return Buffer.from(this.buffer.buffer, 0, this.length);
   }
 
+  /** Hands what the sink has not had yet to it. */
+  flush(): void {
+    if (this.length === 0) return;
+    this.sink!(this.buffer.subarray(0, this.length));
+    this.length = 0;
+  }
+
   private open(bracket: number): void {
     this.ensure(1);
     this.buffer[this.length++] = bracket;
@@ -142,19 +163,28 @@ export class PythonJsonWriter {
 
   /** What goes before an item: a comma after the first, then a new indented line when indenting. */
   private separate(): void {
-    if (this.empty) this.empty = false;
-    else this.ascii(this.indent === undefined ? ', ' : ',');
-    if (this.indent !== undefined) this.newline();
+    const first = this.empty;
+    this.empty = false;
+    if (this.indent === undefined) {
+      if (!first) this.ascii(', ');
+    } else this.raw(first ? this.line(this.lines, '\n') : this.line(this.commaLines, ',\n'));
   }
 
   private newline(): void {
-    const spaces = this.depth * this.indent!;
-    this.ensure(spaces + 1);
+    this.raw(this.line(this.lines, '\n'));
+  }
+
+  private line(cache: Uint8Array[], start: string): Uint8Array {
+    return (cache[this.depth] ??= Buffer.from(start + ' '.repeat(this.depth * this.indent!), 'latin1'));
+  }
+
+  /** Short pieces: a loop costs less than TypedArray.set's checks. */
+  private raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
     const buffer = this.buffer;
     let at = this.length;
-    buffer[at++] = 0x0a;
-    // a loop: Buffer.fill's argument checks cost more than a few spaces
-    for (let i = 0; i < spaces; i++) buffer[at++] = 0x20;
+    for (let i = 0; i < n; i++) buffer[at++] = bytes[i];
     this.length = at;
   }
 
@@ -229,10 +259,21 @@ export class PythonJsonWriter {
 
   private ensure(extra: number): void {
     if (this.length + extra <= this.buffer.length) return;
+    if (this.sink) {
+      this.flush();
+      if (extra <= this.buffer.length) return;
+    }
     const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + extra));
     grown.set(this.buffer.subarray(0, this.length));
     this.buffer = grown;
   }
+}
+
+/** A key's bytes for PythonJsonWriter.keyBytes: quoted, with ": ", escaped as Python escapes it. */
+export function keyBytes(name: string): Uint8Array {
+  const writer = new PythonJsonWriter(undefined, name.length + 8);
+  writer.key(name);
+  return writer.bytes();
 }
 
 const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));

@@ -7,7 +7,7 @@ import { messagePlan } from '../message-plan.js';
 import type { MessageValue, ScalarValue } from '../message-values.js';
 import type { ImageEntry } from '../read-entries.js';
 import { formatIpAddress } from './addresses.js';
-import { PythonJsonWriter } from './python-json-writer.js';
+import { keyBytes, PythonJsonWriter } from './python-json-writer.js';
 import { critScalar, type CritJsonOptions, payloadToCritJson } from './to-crit-json.js';
 
 /** Writes `{ "magic": ..., "entries": [...] }`; a bad entry throws when the iterator reaches it. */
@@ -39,14 +39,24 @@ export function critJsonSizeGuess(imageSize: number, pretty: boolean): number {
   return Math.max(1 << 16, Math.ceil(imageSize * (pretty ? 8 : 4)));
 }
 
+/** The keys of each message's fields, as bytes: every entry writes them again. */
+const KEYS = new WeakMap<MessagePlan, Uint8Array[]>();
+
+function keysOf(plan: MessagePlan): Uint8Array[] {
+  let keys = KEYS.get(plan);
+  if (keys === undefined) KEYS.set(plan, (keys = plan.fields.map((field) => keyBytes(field.name))));
+  return keys;
+}
+
 /** The keys and values of one message, inside an object the caller opened. */
 function writeFields(writer: PythonJsonWriter, plan: MessagePlan, message: MessageValue, pretty: boolean, hexInherited: boolean): void {
   const fields = plan.fields;
+  const keys = keysOf(plan);
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i];
     const value = message[field.name];
     if (value === undefined) continue;
-    writer.key(field.name);
+    writer.keyBytes(keys[i]);
     const hex = hexInherited || field.hex;
     if (!field.repeated) {
       writeValue(writer, field, value as ScalarValue | MessageValue, pretty, hex);

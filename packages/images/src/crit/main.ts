@@ -7,6 +7,7 @@
  *   x DIR ps|fds|mems|rss                explore an images directory
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { canReplace, writeReplacing } from './replace-file.js';
 import { formatJson, parseJson } from '../crit-json/python-json.js';
 import { PythonJsonWriter } from '../crit-json/python-json-writer.js';
 import { critJsonSizeGuess, writeCritJson } from '../crit-json/write-crit-json.js';
@@ -72,10 +73,22 @@ function output(path: string | undefined, data: Uint8Array, stdoutNewline: boole
 function decode(options: Options, pretty: boolean, file: string): void {
   const bytes = input(options.in);
   const { magic, entries } = openEntries(bytes, file, 'safe-number');
+  const json = { pretty, noPayload: options.nopl };
+  if (options.out !== undefined && canReplace(options.out)) {
+    writeReplacing(options.out, (sink) => {
+      const writer = new PythonJsonWriter(pretty ? 4 : undefined, STREAM_PIECE, sink);
+      writeCritJson(writer, magic, entries, json);
+      writer.flush();
+    });
+    return;
+  }
   const writer = new PythonJsonWriter(pretty ? 4 : undefined, critJsonSizeGuess(bytes.length, pretty));
-  writeCritJson(writer, magic, entries, { pretty, noPayload: options.nopl });
+  writeCritJson(writer, magic, entries, json);
   output(options.out, writer.bytes(), true);
 }
+
+/** Pieces of 1 MiB: written as they fill, they stay in the CPU's caches instead of growing a buffer. */
+const STREAM_PIECE = 1 << 20;
 
 /**
  * Runs one crit-ts command line; returns the exit code. Only decode, info and show are loaded up
