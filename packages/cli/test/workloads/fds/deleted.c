@@ -22,21 +22,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 #define BIG (2 << 20)
 #define MTIME 1000000000
-
-static const char *dir;
-
-static void put(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
 
 static char *at(const char *base, const char *name)
 {
@@ -193,9 +182,7 @@ int main(int argc, char **argv)
 	char text[4096];
 	snprintf(text, sizeof(text), "pid=%d\n", getpid());
 	put("info", text);
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/check", dir);
-	while (access(path, F_OK) != 0) usleep(10000);
+	wait_for("check");
 
 	if (strcmp(mode, "ghost") == 0) check_ghosts(text, sizeof(text), shm);
 	else if (strcmp(mode, "big") == 0) check_big(text, sizeof(text));

@@ -32,33 +32,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-static const char *dir;
-
-static void report(const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/result", dir);
-	snprintf(tmp, sizeof(tmp), "%s/result.tmp", dir);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
+#include "run-dir.h"
 
 static void write_info(const char *extra)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/info", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "pid=%d\n%s", getpid(), extra);
-	fclose(f);
-}
-
-static void wait_for_check(void)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/check", dir);
-	while (access(path, F_OK) != 0) usleep(10000);
+	char text[4096];
+	snprintf(text, sizeof(text), "pid=%d\n%s", getpid(), extra);
+	put("info", text);
 }
 
 static int by_text(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
@@ -119,8 +99,8 @@ static int closed_target(void)
 	char extra[128];
 	snprintf(extra, sizeof(extra), "ep=%d\nclosed=%d\nkeep=%d\n", ep, p[0], keep);
 	write_info(extra);
-	wait_for_check();
-	report("status=OK\n");
+	wait_for("check");
+	put("result", "status=OK\n");
 	return 0;
 }
 
@@ -180,7 +160,7 @@ int main(int argc, char **argv)
 	snprintf(extra, sizeof(extra), "ep1=%d\nep2=%d\nep3=%d\npipeA=%d\npipeB=%d\npipeC=%d\neventfd=40\nchild=%d\n", ep1, ep2, ep3, pa[0], pb[0],
 		 pc[0], child);
 	write_info(extra);
-	wait_for_check();
+	wait_for("check");
 
 	/* every registration with its event mask (EPOLLET, the disarmed one-shot, EPOLLEXCLUSIVE) and data */
 	targets(ep1, after, sizeof(after));
@@ -229,6 +209,6 @@ int main(int argc, char **argv)
 	char text[512];
 	snprintf(text, sizeof(text), "setup=%d\nfdinfo=%d\nfirst=%d\nedge=%d\ndel=%d\npipeB=%d\nnested=%d\noneshot=%d\ntimerSignal=%d\nflags=%d\nstatus=%s\n",
 		 setup, fdinfo_ok, first_ok, edge_ok, del_ok, pipe_b_ok, nested_ok, oneshot_ok, timer_signal_ok, flags_ok, ok ? "OK" : "BAD");
-	report(text);
+	put("result", text);
 	for (;;) pause();
 }

@@ -20,33 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 #define QUEUED "fifo-queued-bytes"
 #define CAPACITY (128 * 1024)
-
-static const char *dir;
-
-static void put(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
-
-static int exists(const char *name)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
-}
-
-static void wait_for(const char *name)
-{
-	while (!exists(name)) usleep(10000);
-}
 
 static int child_main(int r, int w, const char *fifo)
 {

@@ -17,7 +17,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static const char *dir;
+#include "run-dir.h"
 
 static int open_in_dir(const char *name)
 {
@@ -56,14 +56,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/info", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "pid=%d\nflock=%d\nposix=%d\nofd=%d\n", getpid(), a, b, c);
-	fclose(f);
-
-	snprintf(path, sizeof(path), "%s/check", dir);
-	while (access(path, F_OK) != 0) usleep(10000);
+	char text[256];
+	snprintf(text, sizeof(text), "pid=%d\nflock=%d\nposix=%d\nofd=%d\n", getpid(), a, b, c);
+	put("info", text);
+	wait_for("check");
 
 	posix.l_type = F_UNLCK;
 	ofd.l_type = F_UNLCK;
@@ -71,13 +67,8 @@ int main(int argc, char **argv)
 	int posix_ok = fcntl(b, F_SETLK, &posix) == 0;
 	int ofd_ok = fcntl(c, F_OFD_SETLK, &ofd) == 0;
 
-	char tmp[4096];
-	snprintf(path, sizeof(path), "%s/result", dir);
-	snprintf(tmp, sizeof(tmp), "%s/result.tmp", dir);
-	f = fopen(tmp, "w");
-	fprintf(f, "unlock_flock=%d\nunlock_posix=%d\nunlock_ofd=%d\nstatus=%s\n", flock_ok, posix_ok, ofd_ok,
-		flock_ok && posix_ok && ofd_ok ? "OK" : "BAD");
-	fclose(f);
-	rename(tmp, path);
+	snprintf(text, sizeof(text), "unlock_flock=%d\nunlock_posix=%d\nunlock_ofd=%d\nstatus=%s\n", flock_ok, posix_ok, ofd_ok,
+		 flock_ok && posix_ok && ofd_ok ? "OK" : "BAD");
+	put("result", text);
 	for (;;) pause();
 }

@@ -20,21 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 #define PAGE 4096
 #define SIZE (4 * PAGE + 1000)
-
-static const char *dir;
-
-static void put(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
 
 static unsigned char pattern(size_t i) { return (unsigned char)(i * 7 + (i >> 12) + 1); }
 

@@ -9,31 +9,26 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 int main(int argc, char **argv)
 {
-	const char *dir = argv[1];
-	char path[4096], link[64];
+	(void)argc;
+	dir = argv[1];
+	char path[4096], link[64], text[256];
 	snprintf(path, sizeof(path), "%s/log", dir);
 	int log = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	int ok = write(1, "before-dump\n", 12) == 12 && write(log, "log-before\n", 11) == 11;
 
 	ssize_t len = readlink("/proc/self/fd/1", link, sizeof(link) - 1);
 	link[len < 0 ? 0 : len] = 0;
-	snprintf(path, sizeof(path), "%s/info", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "pid=%d\npipe=%s\nlog=%d\n", getpid(), link, log);
-	fclose(f);
+	snprintf(text, sizeof(text), "pid=%d\npipe=%s\nlog=%d\n", getpid(), link, log);
+	put("info", text);
 
-	snprintf(path, sizeof(path), "%s/check", dir);
-	while (access(path, F_OK) != 0) usleep(10000);
+	wait_for("check");
 	ok = ok && write(1, "after-restore\n", 14) == 14 && write(log, "log-after\n", 10) == 10;
 
-	char tmp[4096];
-	snprintf(path, sizeof(path), "%s/result", dir);
-	snprintf(tmp, sizeof(tmp), "%s/result.tmp", dir);
-	f = fopen(tmp, "w");
-	fprintf(f, "written=%d\nstatus=%s\n", ok, ok ? "OK" : "BAD");
-	fclose(f);
-	rename(tmp, path);
+	snprintf(text, sizeof(text), "written=%d\nstatus=%s\n", ok, ok ? "OK" : "BAD");
+	put("result", text);
 	for (;;) pause();
 }

@@ -29,25 +29,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const char *dir;
-
-static void report(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
-
-static void wait_for_check(void)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/check", dir);
-	while (access(path, F_OK) != 0) usleep(10000);
-}
+#include "run-dir.h"
 
 /* up to `size` bytes readable within a second */
 static int read_some(int fd, char *buf, int size)
@@ -96,12 +78,12 @@ int main(int argc, char **argv)
 		close(ready[0]);
 		write(s, "to-master", 9);
 		write(ready[1], "r", 1);
-		wait_for_check();
+		wait_for("check");
 		char buf[64] = { 0 };
 		int n = read_some(s, buf, sizeof(buf) - 1);
 		char text[256];
 		snprintf(text, sizeof(text), "read=%s\nstatus=%s\n", n > 0 ? buf : "", n == 8 && strcmp(buf, "to-slave") == 0 ? "OK" : "BAD");
-		report("child-result", text);
+		put("child-result", text);
 		for (;;) pause();
 	}
 	setpgid(child, child);
@@ -114,9 +96,9 @@ int main(int argc, char **argv)
 	ioctl(m, TIOCGPTN, &index);
 	char text[4096];
 	snprintf(text, sizeof(text), "pid=%d\nchild=%d\nindex=%d\n", getpid(), child, index);
-	report("info", text);
+	put("info", text);
 
-	wait_for_check();
+	wait_for("check");
 	/* the child reads first: a failed open of a locked slave (below) leaves the slave in error (EIO) */
 	char done[4096];
 	snprintf(done, sizeof(done), "%s/child-result", dir);
@@ -155,6 +137,6 @@ int main(int argc, char **argv)
 	snprintf(text, sizeof(text), "index=%d\nslave=%s\npair=%d\ntermios=%d\nwinsize=%d\npacket=%d\nlocked=%d\nctty=%d\nforeground=%d\nmaster=%d\nstatus=%s\n",
 		 index, link, pair_ok, termios_ok, winsize_ok, packet, lock_ok, ctty_ok, foreground_ok, master_ok,
 		 pair_ok && termios_ok && winsize_ok && lock_ok && ctty_ok && foreground_ok && master_ok ? "OK" : "BAD");
-	report("result", text);
+	put("result", text);
 	for (;;) pause();
 }

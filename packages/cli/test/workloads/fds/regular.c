@@ -25,29 +25,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 #ifndef F_GETOWNER_UIDS
 #define F_GETOWNER_UIDS 1041
 #endif
-
-static const char *dir;
-
-static void put(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
-
-static void wait_for(const char *name)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	while (access(path, F_OK) != 0) usleep(10000);
-}
 
 static char *at(const char *base, const char *name)
 {

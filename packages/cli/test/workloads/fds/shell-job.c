@@ -16,18 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const char *dir;
-
-static void report(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
+#include "run-dir.h"
 
 static int tty_nr(void)
 {
@@ -60,11 +49,9 @@ int main(int argc, char **argv)
 
 	char text[4096];
 	snprintf(text, sizeof(text), "pid=%d\nsid=%d\ntty=%s\n", getpid(), getsid(0), ttyname(0));
-	report("info", text);
+	put("info", text);
 
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/check", dir);
-	while (access(path, F_OK) != 0) usleep(10000);
+	wait_for("check");
 
 	int tty_ok = isatty(0) && isatty(1) && isatty(2);
 	struct stat st;
@@ -82,6 +69,6 @@ int main(int argc, char **argv)
 	snprintf(text, sizeof(text), "sid=%d\ntty=%s\nterminal=%d\nctty=%d\nforeground=%d\necho_off=%d\nwinsize=%d\nwritten=%d\nstatus=%s\n",
 		 getsid(0), ttyname(0), tty_ok, ctty_ok, foreground_ok, echo_off, winsize_ok, written,
 		 tty_ok && ctty_ok && foreground_ok && echo_off && winsize_ok && written ? "OK" : "BAD");
-	report("result", text);
+	put("result", text);
 	for (;;) pause();
 }

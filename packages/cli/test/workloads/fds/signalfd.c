@@ -17,18 +17,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-static const char *dir;
-
-static void report(const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/result", dir);
-	snprintf(tmp, sizeof(tmp), "%s/result.tmp", dir);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
+#include "run-dir.h"
 
 /* The sigmask line of a signalfd's fdinfo. */
 static void sigmask_line(int fd, char *out, size_t size)
@@ -45,7 +34,6 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	dir = argv[1];
-	char path[4096];
 	sigset_t blocked, accepts1, accepts2;
 	sigemptyset(&blocked);
 	sigaddset(&blocked, SIGUSR1);
@@ -73,12 +61,10 @@ int main(int argc, char **argv)
 	sigmask_line(sfd1, mask1, sizeof(mask1));
 	sigmask_line(sfd2, mask2, sizeof(mask2));
 
-	snprintf(path, sizeof(path), "%s/info", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "pid=%d\nsfd1=%d\nsfd2=%d\n", getpid(), sfd1, sfd2);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/check", dir);
-	while (access(path, F_OK) != 0) usleep(10000);
+	char info[256];
+	snprintf(info, sizeof(info), "pid=%d\nsfd1=%d\nsfd2=%d\n", getpid(), sfd1, sfd2);
+	put("info", info);
+	wait_for("check");
 
 	sigmask_line(sfd1, after, sizeof(after));
 	int mask_ok = mask1[0] && strcmp(mask1, after) == 0;
@@ -107,6 +93,6 @@ int main(int argc, char **argv)
 	char text[512];
 	snprintf(text, sizeof(text), "mask=%d\nflags=%d\nowner=%d\nusr1=%d\nrt=%d\nempty=%d\nusr2=%d\ndrained=%d\nstatus=%s\n",
 		 mask_ok, flags_ok, owner_ok, usr1_ok, rt_ok, empty_ok, usr2_ok, drained, ok ? "OK" : "BAD");
-	report(text);
+	put("result", text);
 	for (;;) pause();
 }

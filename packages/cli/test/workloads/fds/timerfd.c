@@ -24,20 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 #define PERIOD_NS 300000000ll
-
-static const char *dir;
-
-static void report(const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/result", dir);
-	snprintf(tmp, sizeof(tmp), "%s/result.tmp", dir);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
 
 static int64_t now_ns(clockid_t clock)
 {
@@ -73,7 +62,6 @@ static long long counted(int fd)
 int main(int argc, char **argv)
 {
 	dir = argv[1];
-	char path[4096];
 
 	int periodic = timerfd_create(CLOCK_MONOTONIC, 0);
 	struct itimerspec every = { { 0, PERIOD_NS }, { 0, PERIOD_NS } };
@@ -96,18 +84,16 @@ int main(int argc, char **argv)
 	struct itimerspec at = { { 0, 0 }, { expiry / 1000000000ll, expiry % 1000000000ll } };
 	timerfd_settime(absolute, TFD_TIMER_ABSTIME, &at, NULL);
 
-	snprintf(path, sizeof(path), "%s/info", dir);
-	FILE *f = fopen(path, "w");
-	fprintf(f, "pid=%d\nperiodic=%d\nspent=%d\nabsolute=%d\nwallclock=%d\nbefore=%lld\nexpiry=%lld\n", getpid(), periodic, spent,
-		absolute, wallclock, before, (long long)expiry);
-	fclose(f);
+	char info[512];
+	snprintf(info, sizeof(info), "pid=%d\nperiodic=%d\nspent=%d\nabsolute=%d\nwallclock=%d\nbefore=%lld\nexpiry=%lld\n", getpid(), periodic,
+		 spent, absolute, wallclock, before, (long long)expiry);
+	put("info", info);
 
 	/*
 	 * Watch the absolute timer, noting when it first fires. Once asked to check, take the periodic
 	 * timer's expirations at once (a timer re-made without them would have counted at most one
 	 * since the restore), then wait for the absolute timer if it has not fired yet.
 	 */
-	snprintf(path, sizeof(path), "%s/check", dir);
 	int64_t fired_at = -1;
 	uint64_t fired = 0, held = 0;
 	int asked = 0;
@@ -116,7 +102,7 @@ int main(int argc, char **argv)
 		struct pollfd p = { .fd = absolute, .events = POLLIN };
 		/* a poll interrupted by the dump comes back with EINTR: just look again */
 		if (fired_at < 0 && poll(&p, 1, 5) == 1 && read(absolute, &fired, sizeof(fired)) == sizeof(fired)) fired_at = now_ns(CLOCK_MONOTONIC);
-		if (!asked && access(path, F_OK) == 0) {
+		if (!asked && exists("check")) {
 			asked = 1;
 			read(periodic, &held, sizeof(held));
 			give_up = now_ns(CLOCK_MONOTONIC) + 10000000000ll;
@@ -166,6 +152,6 @@ int main(int argc, char **argv)
 		 "later=%llu\nelapsed=%lld\nstatus=%s\n",
 		 absolute_ok, kept_ok, period_ok, spent_ok, wall_ok, (long long)fired_at, (long long)expiry, (unsigned long long)fired,
 		 (unsigned long long)held, before, (unsigned long long)later, (long long)elapsed, ok ? "OK" : "BAD");
-	report(text);
+	put("result", text);
 	for (;;) pause();
 }
