@@ -32,13 +32,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 #define HEAP (64u << 20)
 #define THREADS 3
 
 static volatile sig_atomic_t asked;
 static volatile unsigned long counters[THREADS];
-static const char *dir;
-
 static void on_usr1(int sig) { (void)sig; asked = 1; }
 static volatile sig_atomic_t alarms;
 static void on_alrm(int sig) { (void)sig; alarms++; }
@@ -84,17 +84,6 @@ static int vmflag(void *addr, const char *flag)
 	}
 	if (f) fclose(f);
 	return found;
-}
-
-static void report(const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/result", dir);
-	snprintf(tmp, sizeof(tmp), "%s/result.tmp", dir);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
 }
 
 int main(int argc, char **argv)
@@ -222,6 +211,6 @@ int main(int argc, char **argv)
 	snprintf(text, sizeof(text), "status=%s\nheap=%d\nmapped=%d\nfile=%d\npipe=%d\nthreads=%d\nhandler=%d\ntimer=%d\nrlimit=%d\nsignals=%d\npdeath=%d\neventfd=%d\npid=%d\n",
 		 heap_ok && map_ok && file_ok && pipe_ok && threads_ok && handler_ok && timer_ok && rlimit_ok && signals_ok && pdeath_ok && eventfd_ok ? "OK" : "BAD",
 		 heap_ok, map_ok, file_ok, pipe_ok, threads_ok, handler_ok, timer_ok, rlimit_ok, signals_ok, pdeath_ok, eventfd_ok, getpid());
-	report(text);
+	put("result", text);
 	for (;;) pause();
 }

@@ -49,11 +49,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 enum { R, C, G };
 static const char *names[] = { "root", "child", "grandchild" };
 static int role;
-static const char *dir;
-
 #define SIG_TIMER (SIGRTMIN + 3)
 #define SIG_THREAD_TIMER (SIGRTMIN + 4)
 #define SIG_QUEUED (SIGRTMIN + 1)
@@ -61,25 +61,6 @@ static const char *dir;
 #define TIMER_INTERVAL_NS 250000000L
 
 /* --- reporting ------------------------------------------------------------------------------ */
-
-static void write_file(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	if (!f) return;
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
-
-static int exists(const char *name)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
-}
 
 /* A setup step failed: say which, and stop (R reports it in DIR/info). */
 static void fail(const char *fmt, ...)
@@ -91,11 +72,11 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 	snprintf(name, sizeof(name), "error-%s", names[role]);
 	snprintf(text, sizeof(text), "%s: %s: %s\n", names[role], msg, strerror(errno));
-	write_file(name, text);
+	put(name, text);
 	if (role == R) {
 		char info[700];
 		snprintf(info, sizeof(info), "error=%spid=%d\n", text, getpid());
-		write_file("info", info);
+		put("info", info);
 	}
 	exit(1);
 }
@@ -105,7 +86,8 @@ static void fail(const char *fmt, ...)
 static char report[16384];
 static int all_ok = 1;
 
-static void put(const char *name, const char *fmt, ...)
+/* One NAME=VALUE line of the report. */
+static void note(const char *name, const char *fmt, ...)
 {
 	char value[1024];
 	va_list ap;
@@ -118,7 +100,7 @@ static void put(const char *name, const char *fmt, ...)
 
 static void check(const char *name, int ok)
 {
-	put(name, "%d", ok ? 1 : 0);
+	note(name, "%d", ok ? 1 : 0);
 	if (!ok) all_ok = 0;
 }
 
@@ -424,15 +406,15 @@ static void verify(const struct snapshot *before, pid_t pid, pid_t ppid)
 	take_snapshot(&after);
 	for (int i = 0; i < before->n; i++) {
 		char ok[64];
-		put(before->name[i], "%s", after.value[i]);
+		note(before->name[i], "%s", after.value[i]);
 		snprintf(ok, sizeof(ok), "%s_ok", before->name[i]);
 		check(ok, strcmp(before->value[i], after.value[i]) == 0);
 		if (strcmp(before->value[i], after.value[i]) != 0) {
 			snprintf(ok, sizeof(ok), "%s_before", before->name[i]);
-			put(ok, "%s", before->value[i]);
+			note(ok, "%s", before->value[i]);
 		}
 	}
-	put("pid", "%d", getpid());
+	note("pid", "%d", getpid());
 	check("pid_ok", getpid() == pid);
 	if (role != R) check("ppid_ok", getppid() == ppid);
 
@@ -461,15 +443,15 @@ static void verify(const struct snapshot *before, pid_t pid, pid_t ppid)
 	check("timer_gaps_ok", timer_gettime((timer_t)0, &gap) < 0 && errno == EINVAL && timer_gettime((timer_t)2, &gap) < 0 && errno == EINVAL);
 	check("timer_interval_ok", timer_gettime(timer_main, &main_spec) == 0 && main_spec.it_interval.tv_sec == 0 && main_spec.it_interval.tv_nsec == TIMER_INTERVAL_NS);
 	for (int i = 0; i < 2000 && timer_fires < 3; i++) usleep(10000);
-	put("timer_first_ns", "%lld", timer_first_ns);
-	put("timer_fires", "%d", timer_fires);
-	put("timer_id", "%d", timer_seen_id);
+	note("timer_first_ns", "%lld", timer_first_ns);
+	note("timer_fires", "%d", timer_fires);
+	note("timer_id", "%d", timer_seen_id);
 	check("timer_fired_ok", timer_fires >= 3 && !timer_bad_value && timer_seen_id == (int)(intptr_t)timer_main);
 
 	if (role == R) {
 		int hits = thread_hits;
 		for (int i = 0; i < 300 && thread_hits <= hits + 2; i++) usleep(10000);
-		put("thread_hits", "%d", thread_hits);
+		note("thread_hits", "%d", thread_hits);
 		check("thread_timer_ok", thread_hits > hits + 2 && thread_misses == 0);
 	}
 }
@@ -481,13 +463,13 @@ static void run(pid_t ppid)
 	char name[64], text[256];
 	snprintf(name, sizeof(name), "ready-%s", names[role]);
 	snprintf(text, sizeof(text), "pid=%d\nppid=%d\ntimer=%d\ntimer_none=%d\n", getpid(), ppid, (int)(intptr_t)timer_main, (int)(intptr_t)timer_none);
-	write_file(name, text);
+	put(name, text);
 
 	while (!exists("check")) usleep(10000);
 	verify(&before, getpid(), ppid);
-	put("status", "%s", all_ok ? "OK" : "BAD");
+	note("status", "%s", all_ok ? "OK" : "BAD");
 	snprintf(name, sizeof(name), "result-%s", names[role]);
-	write_file(name, report);
+	put(name, report);
 	for (;;) pause();
 }
 
@@ -541,7 +523,7 @@ int main(int argc, char **argv)
 	}
 	if (!failed && !(exists("ready-child") && exists("ready-grandchild"))) snprintf(text, sizeof(text), "error=the child or grandchild never got ready\n");
 	snprintf(text + strlen(text), sizeof(text) - strlen(text), "pid=%d\n", root);
-	write_file("info", text);
+	put("info", text);
 	if (failed) return 1;
 	run(getppid());
 	return 0;

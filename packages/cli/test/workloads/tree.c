@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "run-dir.h"
+
 enum { R, A, A1, B, D, C, ROLES };
 static const char *names[ROLES] = { "root", "a", "a1", "b", "d", "c" };
 #define THREADS 3
@@ -44,7 +46,6 @@ struct control {
 	_Atomic uint64_t ping, pong;
 };
 
-static const char *dir;
 static struct control *ctl;
 static uint64_t *halves;
 static size_t half_words;
@@ -70,24 +71,6 @@ static void *spin(void *arg)
 	tids[i + 1] = syscall(SYS_gettid);
 	for (;;) { counters[i]++; usleep(1000); }
 	return NULL;
-}
-
-static void write_file(const char *name, const char *text)
-{
-	char path[4096], tmp[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
-	FILE *f = fopen(tmp, "w");
-	fputs(text, f);
-	fclose(f);
-	rename(tmp, path);
-}
-
-static int exists(const char *name)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return access(path, F_OK) == 0;
 }
 
 static int half_ok(int which, size_t step)
@@ -184,7 +167,7 @@ static void run(void)
 	for (int i = 0; i <= THREADS; i++) snprintf(line + strlen(line), sizeof(line) - strlen(line), "%c%d", i ? ',' : ' ', tids[i]);
 	char name[64];
 	snprintf(name, sizeof(name), "info-%s", names[role]);
-	write_file(name, line);
+	put(name, line);
 	atomic_store(&ctl->ready[role], 1);
 
 	if (role == R) {
@@ -198,7 +181,7 @@ static void run(void)
 			fclose(f);
 			snprintf(info + strlen(info), sizeof(info) - strlen(info), "%s=%s\n", names[r], text);
 		}
-		write_file("info", info);
+		put("info", info);
 	}
 
 	while (!exists("check")) usleep(10000);
@@ -206,7 +189,7 @@ static void run(void)
 	check(verdict, sizeof(verdict));
 	if (role != R) {
 		snprintf(name, sizeof(name), "verdict-%s", names[role]);
-		write_file(name, verdict);
+		put(name, verdict);
 		for (;;) pause();
 	}
 	char result[4096];
@@ -224,7 +207,7 @@ static void run(void)
 		snprintf(result + strlen(result), sizeof(result) - strlen(result), "%s=%s\n", names[r], text);
 	}
 	snprintf(result + strlen(result), sizeof(result) - strlen(result), "status=%s\n", all ? "OK" : "BAD");
-	write_file("result", result);
+	put("result", result);
 	for (;;) pause();
 }
 

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 #define BIG (2 << 20)
 #define MTIME 1000000000

@@ -32,7 +32,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 static void write_info(const char *extra)
 {

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 #define QUEUED "fifo-queued-bytes"
 #define CAPACITY (128 * 1024)

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 static char *at(const char *name)
 {

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 #define PAGE 4096
 #define SIZE (4 * PAGE + 1000)

@@ -29,7 +29,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 /* up to `size` bytes readable within a second */
 static int read_some(int fd, char *buf, int size)

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 #ifndef F_GETOWNER_UIDS
 #define F_GETOWNER_UIDS 1041

@@ -16,7 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 static int tty_nr(void)
 {

@@ -17,7 +17,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 /* The sigmask line of a signalfd's fdinfo. */
 static void sigmask_line(int fd, char *out, size_t size)

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "run-dir.h"
+#include "../run-dir.h"
 
 #define PERIOD_NS 300000000ll
 

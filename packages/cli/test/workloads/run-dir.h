@@ -18,6 +18,7 @@ static inline void put(const char *name, const char *text)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
 	FILE *f = fopen(tmp, "w");
+	if (!f) return;
 	fputs(text, f);
 	fclose(f);
 	rename(tmp, path);
