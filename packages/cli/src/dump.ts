@@ -221,8 +221,8 @@ function selfWriter(pid: number, arch: Arch, remote: TreeRemote): SelfWriter {
       if (E.isLeft(installed)) throw new DumpFault({ step: 'pages', pid, message: `passing the pages file to ${pid}: ${installed.left.message}` });
       return installed.right;
     },
-    // A tracer killed while a remote call is in flight leaves the task to die of the call's trap:
-    // at most 16 MiB per call keeps that window to milliseconds, for ~0.2 ms of overhead per call.
+    // At most 16 MiB per call: a dump killed meanwhile leaves the task to finish the call on its own
+    // (see return-frame.ts), which stays a matter of milliseconds, for ~0.2 ms of overhead per call.
     pwrite: (taskFd, addr, length, offset) => remote.callRaw(pid, 'pwrite64', [taskFd, addr, Math.min(length, 16 << 20), offset]),
     close: (taskFd) => void remote.callRaw(pid, 'close', [taskFd]),
   };
