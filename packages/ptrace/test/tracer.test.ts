@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromThreadInfo, toThreadInfo } from '@criu-ts/arch-x86';
 import { taskState, Tracer } from '../src/index.js';
 import { cleanup, compile, sleep, startDetached, stopAndCheck, waitForFile } from './helpers.js';
@@ -17,6 +17,13 @@ function right<A>(e: E.Either<{ message: string }, A>): A {
 
 beforeAll(() => {
   if (!existsSync(dist)) throw new Error('build @criu-ts/ptrace first (npm run build): the tracer worker runs from dist');
+});
+
+/** Tracer processes the tests start; one a failed test did not get to kill would hold its tree. */
+const tracers: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const child of tracers.splice(0)) child.kill('SIGKILL');
 });
 
 afterAll(async () => {
@@ -71,6 +78,7 @@ describe('the tracer thread', () => {
     const fixture = fileURLToPath(new URL('./fixtures/freeze-and-hold.mjs', import.meta.url));
     // The tracer is our child; the target is not (it was started with setsid -f).
     const child = spawn(process.execPath, [fixture, String(t.pid), marker], { stdio: ['ignore', 'ignore', 'inherit'] });
+    tracers.push(child);
     const exited = new Promise((r) => child.on('exit', r));
     const held = JSON.parse(await waitForFile(marker, 20_000)) as { threads: number[]; calls: { pid: number; ret: number }[] };
     // every thread's getpid answered its own process (the tree may hold a forked child too)
@@ -99,6 +107,7 @@ describe('the tracer thread', () => {
     // the thread spinning in user code with marker registers: a wrong return would be seen
     const tid = Number(t.info.regs_tid);
     const child = spawn(process.execPath, [fixture, String(t.pid), String(tid), marker], { stdio: ['ignore', 'ignore', 'inherit'] });
+    tracers.push(child);
     const exited = new Promise((r) => child.on('exit', r));
     await waitForFile(marker, 20_000);
     // it is inside poll(), run from our gadget with our registers
