@@ -73,7 +73,8 @@ function wrongWireType(field: FieldPlan, wireType: number, at: number): WireFaul
   return new WireFault(`field ${field.name} has wire type ${wireType}, its type ${field.type} needs ${field.wireType}`, at);
 }
 
-function readValue(r: WireReader, field: FieldPlan): MessageValue[string] {
+/** One value of a field at the reader's position (a message's as a MessageValue). */
+export function readValue(r: WireReader, field: FieldPlan): MessageValue[string] {
   switch (field.type) {
     case 'uint32':
       return r.uint32();
@@ -132,12 +133,12 @@ function exact(value: bigint): number | bigint {
 const UTF8 = new TextDecoder();
 
 /** A read position inside one entry; every read checks it stays before `end`. */
-class WireReader {
+export class WireReader {
   constructor(
     readonly bytes: Uint8Array,
     public pos: number,
     /** The entry's end: nested messages are checked against their own length separately. */
-    readonly end: number,
+    public end: number,
     readonly bigintLongs: boolean,
   ) {}
 
@@ -192,6 +193,43 @@ class WireReader {
     }
     return this.bigVarint(start);
   }
+
+  /**
+   * A varint's full unsigned 64 bits as two 32-bit words, without a bigint: returns the low word
+   * and leaves the high one in `high`.
+   */
+  varint64Low(): number {
+    const bytes = this.bytes;
+    const end = this.end;
+    let pos = this.pos;
+    let low = 0;
+    let high = 0;
+    let byte = 0x80;
+    for (let shift = 0; shift < 28 && byte >= 0x80; shift += 7) {
+      if (pos >= end) this.outOfRange('a varint');
+      byte = bytes[pos++];
+      low |= (byte & 0x7f) << shift;
+    }
+    if (byte >= 0x80) {
+      if (pos >= end) this.outOfRange('a varint');
+      // the fifth byte: four bits for the low word, three for the high one
+      byte = bytes[pos++];
+      low |= (byte & 0x0f) << 28;
+      high = (byte & 0x7f) >> 4;
+      for (let shift = 3; byte >= 0x80; shift += 7) {
+        if (shift > 31) throw new WireFault('a varint longer than 10 bytes', pos);
+        if (pos >= end) this.outOfRange('a varint');
+        byte = bytes[pos++];
+        high |= (byte & 0x7f) << shift;
+      }
+    }
+    this.pos = pos;
+    this.high = high >>> 0;
+    return low >>> 0;
+  }
+
+  /** The high word of the last varint64Low. */
+  high = 0;
 
   /** Rare: varints of 8 bytes and more (negative int64s take 10). */
   private bigVarint(start: number): bigint {

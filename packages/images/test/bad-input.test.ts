@@ -2,7 +2,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isLeft, isRight } from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, encodeImage, IMAGE_KINDS, IMG_COMMON_MAGIC, IMG_SERVICE_MAGIC, type ImageError } from '../src/index.js';
+import {
+  decodeImage,
+  decodeImageToCritJson,
+  encodeImage,
+  formatJson,
+  IMAGE_KINDS,
+  IMG_COMMON_MAGIC,
+  IMG_SERVICE_MAGIC,
+  type ImageError,
+  imageToCritJson,
+} from '../src/index.js';
 import { random, randomImage } from './synthetic-images.js';
 
 const CORPUS = resolve(__dirname, '../../../../shared/criu-images');
@@ -101,6 +111,31 @@ describe('bad input', () => {
     }
     expect(errors).toBeGreaterThan(100);
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it('mutated images give crit-ts decode the same text, or the same error, as the general decoder', () => {
+    // crit-ts transcodes entries straight from the wire and leaves anything unusual to the
+    // general decoder: whatever the bytes, the two must agree
+    const rnd = random(77);
+    let decoded = 0;
+    for (let round = 0; round < 3000; round++) {
+      const { name, bytes } = all[Math.floor(rnd() * all.length)];
+      const mutated = new Uint8Array(bytes);
+      const flips = 1 + Math.floor(rnd() * 3);
+      for (let i = 0; i < flips; i++) mutated[Math.floor(rnd() * mutated.length)] ^= 1 << Math.floor(rnd() * 8);
+      const general = decodeImage(mutated, name);
+      for (const pretty of [false, true]) {
+        const direct = decodeImageToCritJson(mutated, name, { pretty });
+        if (isLeft(general)) {
+          expect(isLeft(direct) && direct.left.message, `${name} round ${round}`).toBe(general.left.message);
+          continue;
+        }
+        const text = formatJson(imageToCritJson(general.right, { pretty }), pretty ? 4 : undefined);
+        expect(isRight(direct) && direct.right, `${name} round ${round} pretty ${pretty}`).toBe(text);
+        decoded++;
+      }
+    }
+    expect(decoded).toBeGreaterThan(1000);
   });
 
   it('random bytes after a valid magic are an error or a valid image, never a crash', () => {

@@ -2,10 +2,10 @@
 import { type Either, left, right } from 'fp-ts/lib/Either.js';
 import type { ImageError } from '../image-error.js';
 import { asImageError } from '../read-image.js';
-import { openEntries } from '../read-entries.js';
 import { PythonJsonWriter } from './python-json-writer.js';
 import type { CritJsonOptions } from './to-crit-json.js';
-import { critJsonSizeGuess, writeCritJson } from './write-crit-json.js';
+import { writeImageCritJson } from './write-image-crit-json.js';
+import { critJsonSizeGuess } from './write-crit-json.js';
 
 /**
  * The same text as `formatJson(imageToCritJson(decodeImage(bytes)), pretty ? 4 : undefined)`,
@@ -14,9 +14,8 @@ import { critJsonSizeGuess, writeCritJson } from './write-crit-json.js';
  */
 export function decodeImageToCritJson(bytes: Uint8Array, file = '<image>', options: CritJsonOptions = {}): Either<ImageError, string> {
   try {
-    const { magic, entries } = openEntries(bytes, file, 'safe-number');
     const writer = new PythonJsonWriter(options.pretty ? 4 : undefined, critJsonSizeGuess(bytes.length, options.pretty ?? false));
-    writeCritJson(writer, magic, entries, options);
+    writeImageCritJson(writer, bytes, file, options);
     return right(writer.text());
   } catch (error) {
     return left(asImageError(error, file));

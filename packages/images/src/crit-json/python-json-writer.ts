@@ -18,6 +18,11 @@ export class PythonJsonWriter {
   /** "\n" and the indentation of each depth, and the same after a ",". */
   private readonly lines: Uint8Array[] = [];
   private readonly commaLines: Uint8Array[] = [];
+  /** Where mark() was called, or -1: the sink is not handed what follows it before rewind() may take it back. */
+  private markAt = -1;
+  private markDepth = 0;
+  private markEmpty = true;
+  private markOpen = 0;
 
   /**
    * `capacity`: a guess of the text's size, which spares growing the buffer many times over; with a
@@ -54,10 +59,15 @@ export class PythonJsonWriter {
     this.ascii(': ');
   }
 
-  /** An object key given as keyBytes made it: the fast form of `key` for keys written again and again. */
-  keyBytes(bytes: Uint8Array): void {
-    this.separate();
-    this.raw(bytes);
+  /**
+   * Key `index` of a KeySet: the fast form of `key` for keys written again and again, copied
+   * in one piece with the separator and indentation that go before it.
+   */
+  keyOf(keys: KeySet, index: number): void {
+    if (keys.indent !== this.indent) keys.clear(this.indent);
+    const slot = 2 * this.depth + (this.empty ? 0 : 1);
+    this.empty = false;
+    this.raw((keys.pieces[slot] ?? this.keyPieces(keys, slot))[index]);
   }
 
   /** An array item, or an object value right after its key. */
@@ -66,7 +76,7 @@ export class PythonJsonWriter {
   }
 
   integer(value: number | bigint): void {
-    if (typeof value === 'number' && value >= 0 && value < 0x80000000 && Number.isInteger(value)) this.digits(value);
+    if (typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) this.digits(value);
     else this.number(value);
   }
 
@@ -82,8 +92,11 @@ export class PythonJsonWriter {
       this.string('0x' + value.toString(16));
       return;
     }
-    const high = Math.floor(value / 0x100000000);
-    const low = value >>> 0;
+    this.hexWords(Math.floor(value / 0x100000000), value >>> 0);
+  }
+
+  /** crit's hex form of the unsigned 64-bit integer made of two 32-bit words. */
+  hexWords(high: number, low: number): void {
     this.ensure(24);
     this.buffer[this.length++] = 0x22;
     this.buffer[this.length++] = 0x30;
@@ -138,11 +151,36 @@ export class PythonJsonWriter {
     return Buffer.from(this.buffer.buffer, 0, this.length);
   }
 
-  /** Hands what the sink has not had yet to it. */
+  /** Remembers this point, to come back to it with rewind() (the last mark counts). */
+  mark(): void {
+    this.markAt = this.length;
+    this.markDepth = this.depth;
+    this.markEmpty = this.empty;
+    this.markOpen = this.emptyStack.length;
+  }
+
+  /** Takes back everything written since mark(). */
+  rewind(): void {
+    this.length = this.markAt;
+    this.depth = this.markDepth;
+    this.empty = this.markEmpty;
+    this.emptyStack.length = this.markOpen;
+  }
+
+  /** Hands what the sink has not had yet to it; a mark is forgotten. */
   flush(): void {
-    if (this.length === 0) return;
-    this.sink!(this.buffer.subarray(0, this.length));
-    this.length = 0;
+    this.markAt = -1;
+    this.spill();
+  }
+
+  /** Hands the sink everything before the mark, or everything if there is none, and keeps the rest. */
+  private spill(): void {
+    const handed = this.markAt >= 0 ? this.markAt : this.length;
+    if (handed === 0) return;
+    this.sink!(this.buffer.subarray(0, handed));
+    this.buffer.copyWithin(0, handed, this.length);
+    this.length -= handed;
+    if (this.markAt >= 0) this.markAt = 0;
   }
 
   private open(bracket: number): void {
@@ -174,17 +212,38 @@ export class PythonJsonWriter {
     this.raw(this.line(this.lines, '\n'));
   }
 
+  /** A KeySet's keys as they are written at this depth, first in their object or after a comma (slot's low bit). */
+  private keyPieces(keys: KeySet, slot: number): Uint8Array[] {
+    const first = slot % 2 === 0;
+    const before = this.indent === undefined ? (first ? '' : ', ') : (first ? '\n' : ',\n') + ' '.repeat(this.depth * this.indent);
+    const pieces = keys.names.map((name) => {
+      if (name === undefined) return new Uint8Array(0);
+      const writer = new PythonJsonWriter(undefined, before.length + name.length + 8);
+      writer.ascii(before);
+      writer.quoted(name);
+      writer.ascii(': ');
+      return writer.buffer.slice(0, writer.length);
+    });
+    while (keys.pieces.length < slot) keys.pieces.push(undefined);
+    keys.pieces[slot] = pieces;
+    return pieces;
+  }
+
   private line(cache: Uint8Array[], start: string): Uint8Array {
     return (cache[this.depth] ??= Buffer.from(start + ' '.repeat(this.depth * this.indent!), 'latin1'));
   }
 
-  /** Short pieces: a loop costs less than TypedArray.set's checks. */
   private raw(bytes: Uint8Array): void {
     const n = bytes.length;
     this.ensure(n);
     const buffer = this.buffer;
     let at = this.length;
-    for (let i = 0; i < n; i++) buffer[at++] = bytes[i];
+    // short pieces: a loop costs less than TypedArray.set's checks
+    if (n <= 16) for (let i = 0; i < n; i++) buffer[at++] = bytes[i];
+    else {
+      buffer.set(bytes, at);
+      at += n;
+    }
     this.length = at;
   }
 
@@ -230,12 +289,17 @@ export class PythonJsonWriter {
     this.length = at;
   }
 
-  /** Decimal digits of a non-negative int32, without a string in between. */
+  /** Decimal digits of a non-negative safe integer, without a string in between. */
   private digits(value: number): void {
-    this.ensure(10);
+    this.ensure(16);
     const buffer = this.buffer;
     const start = this.length;
     let end = start;
+    while (value >= 0x80000000) {
+      const rest = Math.floor(value / 10);
+      buffer[end++] = 0x30 + (value - rest * 10);
+      value = rest;
+    }
     do {
       buffer[end++] = 0x30 + (value % 10);
       value = (value / 10) | 0;
@@ -260,8 +324,8 @@ export class PythonJsonWriter {
   private ensure(extra: number): void {
     if (this.length + extra <= this.buffer.length) return;
     if (this.sink) {
-      this.flush();
-      if (extra <= this.buffer.length) return;
+      this.spill();
+      if (this.length + extra <= this.buffer.length) return;
     }
     const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + extra));
     grown.set(this.buffer.subarray(0, this.length));
@@ -269,11 +333,19 @@ export class PythonJsonWriter {
   }
 }
 
-/** A key's bytes for PythonJsonWriter.keyBytes: quoted, with ": ", escaped as Python escapes it. */
-export function keyBytes(name: string): Uint8Array {
-  const writer = new PythonJsonWriter(undefined, name.length + 8);
-  writer.key(name);
-  return writer.bytes();
+/** The keys of one kind of object, for PythonJsonWriter.keyOf; an undefined name is never written. */
+export class KeySet {
+  /** Per depth and place (see keyOf), each key's bytes with what goes before it, built on first use. */
+  readonly pieces: (Uint8Array[] | undefined)[] = [];
+  /** The indentation the pieces are made for. */
+  indent: number | undefined;
+
+  constructor(readonly names: ReadonlyArray<string | undefined>) {}
+
+  clear(indent: number | undefined): void {
+    this.pieces.length = 0;
+    this.indent = indent;
+  }
 }
 
 const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));

@@ -1,13 +1,14 @@
 /**
  * crit's `decode` JSON text of an image, written token by token as entries are decoded: the same
- * values as imageToCritJson, without building its tree. This is what crit-ts prints.
+ * values as imageToCritJson, without building its tree. crit-ts prints this for the entries the
+ * transcoder (transcode-message.ts) leaves to the general decoder.
  */
 import type { MessagePlan } from '../message-plan.js';
 import { messagePlan } from '../message-plan.js';
 import type { MessageValue, ScalarValue } from '../message-values.js';
 import type { ImageEntry } from '../read-entries.js';
 import { formatIpAddress } from './addresses.js';
-import { keyBytes, PythonJsonWriter } from './python-json-writer.js';
+import { KeySet, PythonJsonWriter } from './python-json-writer.js';
 import { critScalar, type CritJsonOptions, payloadToCritJson } from './to-crit-json.js';
 
 /** Writes `{ "magic": ..., "entries": [...] }`; a bad entry throws when the iterator reaches it. */
@@ -39,24 +40,24 @@ export function critJsonSizeGuess(imageSize: number, pretty: boolean): number {
   return Math.max(1 << 16, Math.ceil(imageSize * (pretty ? 8 : 4)));
 }
 
-/** The keys of each message's fields, as bytes: every entry writes them again. */
-const KEYS = new WeakMap<MessagePlan, Uint8Array[]>();
+/** The keys of each message's fields, by field number: every entry writes them again. */
+const KEYS = new WeakMap<MessagePlan, KeySet>();
 
-function keysOf(plan: MessagePlan): Uint8Array[] {
+export function keysOf(plan: MessagePlan): KeySet {
   let keys = KEYS.get(plan);
-  if (keys === undefined) KEYS.set(plan, (keys = plan.fields.map((field) => keyBytes(field.name))));
+  if (keys === undefined) KEYS.set(plan, (keys = new KeySet(plan.byNumber.map((field) => field?.name))));
   return keys;
 }
 
 /** The keys and values of one message, inside an object the caller opened. */
-function writeFields(writer: PythonJsonWriter, plan: MessagePlan, message: MessageValue, pretty: boolean, hexInherited: boolean): void {
+export function writeFields(writer: PythonJsonWriter, plan: MessagePlan, message: MessageValue, pretty: boolean, hexInherited: boolean): void {
   const fields = plan.fields;
   const keys = keysOf(plan);
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i];
     const value = message[field.name];
     if (value === undefined) continue;
-    writer.keyBytes(keys[i]);
+    writer.keyOf(keys, field.number);
     const hex = hexInherited || field.hex;
     if (!field.repeated) {
       writeValue(writer, field, value as ScalarValue | MessageValue, pretty, hex);
@@ -76,7 +77,7 @@ function writeFields(writer: PythonJsonWriter, plan: MessagePlan, message: Messa
   }
 }
 
-function writeValue(
+export function writeValue(
   writer: PythonJsonWriter,
   field: MessagePlan['fields'][number],
   value: ScalarValue | MessageValue,

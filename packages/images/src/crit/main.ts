@@ -10,7 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { canReplace, writeReplacing } from './replace-file.js';
 import { formatJson, parseJson } from '../crit-json/python-json.js';
 import { PythonJsonWriter } from '../crit-json/python-json-writer.js';
-import { critJsonSizeGuess, writeCritJson } from '../crit-json/write-crit-json.js';
+import { critJsonSizeGuess } from '../crit-json/write-crit-json.js';
+import { writeImageCritJson } from '../crit-json/write-image-crit-json.js';
 import { ImageFault } from '../image-error.js';
 import { openEntries } from '../read-entries.js';
 import type { Explorer } from './explore.js';
@@ -69,21 +70,20 @@ function output(path: string | undefined, data: Uint8Array, stdoutNewline: boole
   }
 }
 
-/** Entries are written as they are decoded, and 64-bit integers stay numbers where exact. */
+/** Entries are written as they are read, straight from the wire where they can be (writeImageCritJson). */
 function decode(options: Options, pretty: boolean, file: string): void {
   const bytes = input(options.in);
-  const { magic, entries } = openEntries(bytes, file, 'safe-number');
   const json = { pretty, noPayload: options.nopl };
   if (options.out !== undefined && canReplace(options.out)) {
     writeReplacing(options.out, (sink) => {
       const writer = new PythonJsonWriter(pretty ? 4 : undefined, STREAM_PIECE, sink);
-      writeCritJson(writer, magic, entries, json);
+      writeImageCritJson(writer, bytes, file, json);
       writer.flush();
     });
     return;
   }
   const writer = new PythonJsonWriter(pretty ? 4 : undefined, critJsonSizeGuess(bytes.length, pretty));
-  writeCritJson(writer, magic, entries, json);
+  writeImageCritJson(writer, bytes, file, json);
   output(options.out, writer.bytes(), true);
 }
 

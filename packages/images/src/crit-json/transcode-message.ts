@@ -1,0 +1,177 @@
+/**
+ * One message's wire bytes written straight as crit's JSON, with no MessageValue in between: the
+ * fast path of crit-ts decode. It takes the wire form protobuf-c writes (fields in number order,
+ * the items of a repeated field together, no field the schema does not know) and declines
+ * anything else by returning false or throwing; the caller then takes back what was written and
+ * decodes that entry the general way, which also gives a bad entry its precise error.
+ */
+import { readValue, type WireReader } from '../decode-message.js';
+import type { FieldPlan, MessagePlan } from '../message-plan.js';
+import type { ScalarValue } from '../message-values.js';
+import { flagsToText, type FlagTable } from './crit-hints.js';
+import type { KeySet, PythonJsonWriter } from './python-json-writer.js';
+import { keysOf, writeValue } from './write-crit-json.js';
+
+/** Writes the fields of the message of `plan` that ends at `end`, inside an object the caller opened. */
+export function transcodeMessage(
+  writer: PythonJsonWriter,
+  r: WireReader,
+  end: number,
+  plan: MessagePlan,
+  pretty: boolean,
+  hexInherited: boolean,
+): boolean {
+  const byNumber = plan.byNumber;
+  const keys = keysOf(plan);
+  const forms = formsOf(plan, pretty, hexInherited);
+  let last = 0;
+  /** The repeated field whose array is open. */
+  let list: FieldPlan | undefined;
+  let required = 0;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const number = tag >>> 3;
+    const wireType = tag & 7;
+    const field = number < byNumber.length ? byNumber[number] : undefined;
+    if (field === undefined) return false;
+    if (field !== list) {
+      // a field again, or out of order: the general decoder merges those
+      if (number <= last) return false;
+      if (list !== undefined) {
+        writer.endArray();
+        list = undefined;
+      }
+    }
+    const form = forms[number];
+    if (!field.repeated) {
+      if (wireType !== field.wireType) return false;
+      writer.keyOf(keys, number);
+      last = number;
+      if (field.required) required++;
+      if (!transcodeValue(writer, r, field, form, pretty, hexInherited)) return false;
+      continue;
+    }
+    // crit shows an address as one text made of all the items
+    if (pretty && field.ipadd) return false;
+    if (wireType === 2 && field.packable) {
+      const stop = r.lengthEnd();
+      // an empty packed field shows nothing
+      if (r.pos === stop) continue;
+      if (list === undefined) list = openList(writer, keys, (last = number), field);
+      while (r.pos < stop) {
+        writer.item();
+        transcodeValue(writer, r, field, form, pretty, hexInherited);
+      }
+      if (r.pos !== stop) return false;
+      continue;
+    }
+    if (wireType !== field.wireType) return false;
+    if (list === undefined) list = openList(writer, keys, (last = number), field);
+    writer.item();
+    if (!transcodeValue(writer, r, field, form, pretty, hexInherited)) return false;
+  }
+  if (list !== undefined) writer.endArray();
+  // a varint may run past a nested message's end into the rest of its entry
+  return r.pos === end && required === plan.required.length;
+}
+
+function openList(writer: PythonJsonWriter, keys: KeySet, number: number, field: FieldPlan): FieldPlan {
+  writer.keyOf(keys, number);
+  writer.beginArray();
+  return field;
+}
+
+/** How a field's values are written, decided once per message type and output style. */
+const GENERAL = 0; // read as the library does, shown by writeValue
+const MESSAGE = 1;
+const UINT32 = 2;
+const UINT64 = 3;
+const HEX = 4; // an unsigned integer in crit's hex form
+const ENUM = 5;
+const FLAGS = 6; // a 32-bit unsigned flags field by its flag names
+const BOOL = 7;
+
+function transcodeValue(writer: PythonJsonWriter, r: WireReader, field: FieldPlan, form: number, pretty: boolean, hexInherited: boolean): boolean {
+  switch (form) {
+    case UINT32:
+      writer.integer(r.uint32());
+      return true;
+    case UINT64:
+      writer.integer(r.long(r.varint64()));
+      return true;
+    case HEX:
+      if (field.long) {
+        const low = r.varint64Low();
+        writer.hexWords(r.high, low);
+      } else writer.hex(r.uint32());
+      return true;
+    case ENUM: {
+      const value = r.uint32() | 0;
+      const name = field.enumNames!.get(value);
+      if (name === undefined) writer.integer(value);
+      else writer.string(name);
+      return true;
+    }
+    case FLAGS:
+      writer.string(flagText(r.uint32(), field.flagTable!));
+      return true;
+    case BOOL:
+      writer.literal(r.uint32() !== 0);
+      return true;
+    case MESSAGE: {
+      const stop = r.lengthEnd();
+      writer.beginObject();
+      if (!transcodeMessage(writer, r, stop, field.message!, pretty, hexInherited || field.hex)) return false;
+      writer.endObject();
+      return true;
+    }
+    default:
+      writeValue(writer, field, readValue(r, field) as ScalarValue, pretty, hexInherited || field.hex);
+      return true;
+  }
+}
+
+/** The forms of a message's fields by field number, for each output style and inherited hex hint. */
+const FORMS = new WeakMap<MessagePlan, Uint8Array[]>();
+
+function formsOf(plan: MessagePlan, pretty: boolean, hexInherited: boolean): Uint8Array {
+  let variants = FORMS.get(plan);
+  if (variants === undefined) FORMS.set(plan, (variants = []));
+  const variant = (pretty ? 2 : 0) + (hexInherited ? 1 : 0);
+  return (variants[variant] ??= Uint8Array.from(plan.byNumber, (field) => (field ? formOf(field, pretty, hexInherited || field.hex) : GENERAL)));
+}
+
+/** What writeValue would do with the field's values, where one form covers it; else GENERAL. */
+function formOf(field: FieldPlan, pretty: boolean, hex: boolean): number {
+  const unsigned = field.type === 'uint32' || field.type === 'uint64';
+  switch (field.type) {
+    case 'message':
+      return MESSAGE;
+    case 'enum':
+      return ENUM;
+    case 'bool':
+      return BOOL;
+  }
+  if (!unsigned) return GENERAL;
+  if (!pretty) return field.type === 'uint32' ? UINT32 : UINT64;
+  if (hex) return HEX;
+  if (field.dev) return GENERAL;
+  if (field.flags !== undefined && field.flagTable !== undefined && field.type === 'uint32') return FLAGS;
+  if (field.flags !== undefined || field.dict !== undefined) return GENERAL;
+  return field.type === 'uint32' ? UINT32 : UINT64;
+}
+
+/** Flag texts by value: an image repeats a few flag values over and over. */
+const FLAG_TEXTS = new WeakMap<FlagTable, Map<number, string>>();
+
+function flagText(value: number, table: FlagTable): string {
+  let texts = FLAG_TEXTS.get(table);
+  if (texts === undefined) FLAG_TEXTS.set(table, (texts = new Map()));
+  let text = texts.get(value);
+  if (text === undefined) {
+    text = flagsToText(value, table);
+    // a bound, should an image hold many distinct values
+    if (texts.size < 4096) texts.set(value, text);
+  }
+  return text;
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { KeySet, PythonJsonWriter } from '../src/crit-json/python-json-writer.js';
+
+/** A writer handing its text to a sink in pieces of `piece` bytes, and what the sink got. */
+function streaming(piece: number, indent?: number): { writer: PythonJsonWriter; text: () => string } {
+  const parts: string[] = [];
+  const writer = new PythonJsonWriter(indent, piece, (bytes) => parts.push(Buffer.from(bytes).toString('latin1')));
+  return { writer, text: () => parts.join('') };
+}
+
+describe('PythonJsonWriter', () => {
+  it('rewind takes back what followed the mark, also after the sink was handed pieces since', () => {
+    const { writer, text } = streaming(8, 4);
+    writer.beginArray();
+    writer.item();
+    writer.string('kept');
+    writer.mark();
+    writer.item();
+    writer.beginObject();
+    writer.key('taken back');
+    writer.string('a value long enough to fill several pieces of the sink');
+    writer.rewind();
+    writer.item();
+    writer.integer(2);
+    writer.endArray();
+    writer.flush();
+    expect(text()).toBe(JSON.stringify(['kept', 2], null, 4));
+  });
+
+  it('a KeySet serves writers of different indentation', () => {
+    const keys = new KeySet(['a', undefined, 'b']);
+    const write = (indent?: number) => {
+      const writer = new PythonJsonWriter(indent);
+      writer.beginObject();
+      writer.keyOf(keys, 0);
+      writer.integer(1);
+      writer.keyOf(keys, 2);
+      writer.integer(2);
+      writer.endObject();
+      return writer.text();
+    };
+    expect(write()).toBe('{"a": 1, "b": 2}');
+    expect(write(4)).toBe('{\n    "a": 1,\n    "b": 2\n}');
+    expect(write(2)).toBe('{\n  "a": 1,\n  "b": 2\n}');
+    expect(write()).toBe('{"a": 1, "b": 2}');
+  });
+
+  it('writes integers up to 2^53 and u64 words exactly', () => {
+    const writer = new PythonJsonWriter();
+    writer.beginArray();
+    for (const value of [0, 9, 2 ** 31, 2 ** 32 - 1, 2 ** 53 - 1, 18446744073709551615n]) {
+      writer.item();
+      writer.integer(value);
+    }
+    writer.item();
+    writer.hexWords(0xffffffff, 0x1);
+    writer.item();
+    writer.hexWords(0, 0xabc);
+    writer.endArray();
+    expect(writer.text()).toBe('[0, 9, 2147483648, 4294967295, 9007199254740991, 18446744073709551615, "0xffffffff00000001", "0xabc"]');
+  });
+});
