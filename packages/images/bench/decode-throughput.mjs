@@ -12,7 +12,7 @@ import { decodeImage, decodeImageToCritJson, encodeImage, formatJson, imageToCri
 
 const HERE = new URL('.', import.meta.url).pathname;
 const CORPUS = resolve(HERE, '../../../../shared/criu-images');
-const BIN = resolve(HERE, '../dist/crit/bin.js');
+const BIN = resolve(HERE, '../dist/crit/bin.cjs');
 const LARGE_RANGES = Number(process.env.BENCH_LARGE_RANGES ?? 2_000_000);
 const dir = mkdtempSync(join(tmpdir(), 'perf-crit-ts-bench-'));
 const hasCrit = spawnSync('crit', ['--help']).status === 0;

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /** The built bin, as users run it. */
-const BIN = resolve(__dirname, '../dist/crit/bin.js');
+const BIN = resolve(__dirname, '../dist/crit/bin.cjs');
 const CORPUS = resolve(__dirname, '../../../../shared/criu-images');
 const DIRS = readdirSync(CORPUS, { withFileTypes: true })
   .filter((dir) => dir.isDirectory() && dir.name !== 'src')

@@ -53,10 +53,18 @@ describe('PythonJsonWriter', () => {
       writer.integer(value);
     }
     writer.item();
+    writer.uint64Words(0x1fffff, 0xffffffff);
+    for (let twice = 0; twice < 2; twice++) {
+      writer.item();
+      writer.uint64Words(0xffffffff, 0xffffffff);
+    }
+    writer.item();
+    writer.uint64Words(0x200000, 0);
+    writer.item();
     writer.hexWords(0xffffffff, 0x1);
     writer.item();
     writer.hexWords(0, 0xabc);
     writer.endArray();
-    expect(writer.text()).toBe('[0, 9, 2147483648, 4294967295, 9007199254740991, 18446744073709551615, "0xffffffff00000001", "0xabc"]');
+    expect(writer.text()).toBe('[0, 9, 2147483648, 4294967295, 9007199254740991, 18446744073709551615, 9007199254740991, 18446744073709551615, 18446744073709551615, 9007199254740992, "0xffffffff00000001", "0xabc"]');
   });
 });

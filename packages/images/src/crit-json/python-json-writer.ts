@@ -95,6 +95,21 @@ export class PythonJsonWriter {
     this.hexWords(Math.floor(value / 0x100000000), value >>> 0);
   }
 
+  /** The decimal form of the unsigned 64-bit integer made of two 32-bit words. */
+  uint64Words(high: number, low: number): void {
+    if (high < 0x200000) {
+      this.digits(high * 0x100000000 + low);
+      return;
+    }
+    // beyond 2^53 a bigint is needed; the same big value (an unlimited rlimit) tends to come again
+    if (high !== this.lastBig[0] || low !== this.lastBig[1]) {
+      this.lastBig = [high, low, Buffer.from(((BigInt(high) << 32n) | BigInt(low)).toString(), 'latin1')];
+    }
+    this.raw(this.lastBig[2]);
+  }
+
+  private lastBig: [number, number, Uint8Array] = [0, 0, new Uint8Array(0)];
+
   /** crit's hex form of the unsigned 64-bit integer made of two 32-bit words. */
   hexWords(high: number, low: number): void {
     this.ensure(24);

@@ -96,9 +96,11 @@ function transcodeValue(writer: PythonJsonWriter, r: WireReader, field: FieldPla
     case UINT32:
       writer.integer(r.uint32());
       return true;
-    case UINT64:
-      writer.integer(r.long(r.varint64()));
+    case UINT64: {
+      const low = r.varint64Low();
+      writer.uint64Words(r.high, low);
       return true;
+    }
     case HEX:
       if (field.long) {
         const low = r.varint64Low();

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { runCrit } from './main.js';
 
-process.exitCode = await runCrit(process.argv.slice(2));
+void runCrit(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
