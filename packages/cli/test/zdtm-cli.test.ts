@@ -76,6 +76,15 @@ describe('check --feature, as zdtm.py asks before running a test', () => {
     expect(r.stderr).toBe('criu-ts: userns is not supported by criu-ts: user namespaces are not dumped yet\n');
   });
 
+  it('npx @criu-ts/cli runs it from the repository, as the README says (npm run build links it)', () => {
+    const r = spawnSync('npx', ['--no-install', '@criu-ts/cli', 'check', '--feature', 'pagemap_scan'], {
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('pagemap_scan is supported\n');
+  });
+
   it('a name that is no CRIU feature: exit 1', () => {
     const r = criuTs('check', '--feature=no_such_thing');
     expect(r.status).toBe(1);

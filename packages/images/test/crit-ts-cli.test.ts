@@ -23,6 +23,15 @@ describe('crit-ts', () => {
     expect(existsSync(BIN)).toBe(true);
   });
 
+  it('npx crit-ts runs it from the repository, as the README says (npm run build links it)', () => {
+    const run = spawnSync('npx', ['--no-install', 'crit-ts', 'decode', '-i', join(CORPUS, 'threads', 'core-15579.img')], {
+      cwd: resolve(__dirname, '../../..'),
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout).magic).toBe('CORE');
+  });
+
   const explorations = DIRS.flatMap((dir) => ['ps', 'fds', 'mems', 'rss'].map((what) => [dir, what]));
   it.each(explorations)('x %s %s prints what crit x printed', (dir, what) => {
     const run = critTs('x', join(CORPUS, dir), what);
