@@ -45,6 +45,15 @@ describe('PythonJsonWriter', () => {
     expect(write()).toBe('{"a": 1, "b": 2}');
   });
 
+  it('escapes strings and keys as Python does with ensure_ascii', () => {
+    const writer = new PythonJsonWriter();
+    writer.beginObject();
+    writer.keyOf(new KeySet(['caf\u00e9']), 0);
+    writer.string('tab\t "q" \\ \u{1f600}\u0001');
+    writer.endObject();
+    expect(writer.text()).toBe('{"caf\\u00e9": "tab\\t \\"q\\" \\\\ \\ud83d\\ude00\\u0001"}');
+  });
+
   it('writes integers up to 2^53 and u64 words exactly', () => {
     const writer = new PythonJsonWriter();
     writer.beginArray();

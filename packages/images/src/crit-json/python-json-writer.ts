@@ -70,6 +70,11 @@ export class PythonJsonWriter {
     this.raw((keys.pieces[slot] ?? this.keyPieces(keys, slot))[index]);
   }
 
+  /** A value given as the bytes of its JSON text (quotedBytes makes them): for values written again and again. */
+  token(bytes: Uint8Array): void {
+    this.raw(bytes);
+  }
+
   /** An array item, or an object value right after its key. */
   string(text: string): void {
     this.quoted(text);
@@ -103,7 +108,7 @@ export class PythonJsonWriter {
     }
     // beyond 2^53 a bigint is needed; the same big value (an unlimited rlimit) tends to come again
     if (high !== this.lastBig[0] || low !== this.lastBig[1]) {
-      this.lastBig = [high, low, Buffer.from(((BigInt(high) << 32n) | BigInt(low)).toString(), 'latin1')];
+      this.lastBig = [high, low, asciiBytes(((BigInt(high) << 32n) | BigInt(low)).toString())];
     }
     this.raw(this.lastBig[2]);
   }
@@ -231,35 +236,21 @@ export class PythonJsonWriter {
   private keyPieces(keys: KeySet, slot: number): Uint8Array[] {
     const first = slot % 2 === 0;
     const before = this.indent === undefined ? (first ? '' : ', ') : (first ? '\n' : ',\n') + ' '.repeat(this.depth * this.indent);
-    const pieces = keys.names.map((name) => {
-      if (name === undefined) return new Uint8Array(0);
-      const writer = new PythonJsonWriter(undefined, before.length + name.length + 8);
-      writer.ascii(before);
-      writer.quoted(name);
-      writer.ascii(': ');
-      return writer.buffer.slice(0, writer.length);
-    });
+    const pieces = keys.names.map((name) => asciiBytes(name === undefined ? '' : before + pythonJsonString(name) + ': '));
     while (keys.pieces.length < slot) keys.pieces.push(undefined);
     keys.pieces[slot] = pieces;
     return pieces;
   }
 
   private line(cache: Uint8Array[], start: string): Uint8Array {
-    return (cache[this.depth] ??= Buffer.from(start + ' '.repeat(this.depth * this.indent!), 'latin1'));
+    return (cache[this.depth] ??= asciiBytes(start + ' '.repeat(this.depth * this.indent!)));
   }
 
   private raw(bytes: Uint8Array): void {
     const n = bytes.length;
     this.ensure(n);
-    const buffer = this.buffer;
-    let at = this.length;
-    // short pieces: a loop costs less than TypedArray.set's checks
-    if (n <= 16) for (let i = 0; i < n; i++) buffer[at++] = bytes[i];
-    else {
-      buffer.set(bytes, at);
-      at += n;
-    }
-    this.length = at;
+    this.buffer.set(bytes, this.length);
+    this.length += n;
   }
 
   private quoted(text: string): void {
@@ -280,15 +271,8 @@ export class PythonJsonWriter {
     this.length = at;
   }
 
-  /** Python's ensure_ascii escaping: short forms where JSON has them, else \uXXXX per UTF-16 unit. */
   private escaped(text: string): void {
-    let out = '"';
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c) out += text[i];
-      else out += SHORT_ESCAPES[c] ?? '\\u' + c.toString(16).padStart(4, '0');
-    }
-    this.ascii(out + '"');
+    this.ascii(pythonJsonString(text));
   }
 
   private ascii(text: string): void {
@@ -306,25 +290,22 @@ export class PythonJsonWriter {
 
   /** Decimal digits of a non-negative safe integer, without a string in between. */
   private digits(value: number): void {
-    this.ensure(16);
+    let count = 1;
+    for (let limit = 10; value >= limit; limit *= 10) count++;
+    this.ensure(count);
     const buffer = this.buffer;
-    const start = this.length;
-    let end = start;
+    // written from the last digit back, into the room counted for them
+    let at = this.length + count;
+    this.length = at;
     while (value >= 0x80000000) {
       const rest = Math.floor(value / 10);
-      buffer[end++] = 0x30 + (value - rest * 10);
+      buffer[--at] = 0x30 + (value - rest * 10);
       value = rest;
     }
     do {
-      buffer[end++] = 0x30 + (value % 10);
+      buffer[--at] = 0x30 + (value % 10);
       value = (value / 10) | 0;
     } while (value > 0);
-    this.length = end;
-    for (let i = start, j = end - 1; i < j; i++, j--) {
-      const t = buffer[i];
-      buffer[i] = buffer[j];
-      buffer[j] = t;
-    }
   }
 
   /** Lower-case hex digits of a u32, at least `width` of them. */
@@ -364,6 +345,29 @@ export class KeySet {
 }
 
 const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));
+
+/** A string as Python's json writes it with ensure_ascii: quoted, short escapes where JSON has them, else \\uXXXX per UTF-16 unit. */
+function pythonJsonString(text: string): string {
+  let out = '"';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c) out += text[i];
+    else out += SHORT_ESCAPES[c] ?? '\\u' + c.toString(16).padStart(4, '0');
+  }
+  return out + '"';
+}
+
+/** A string's JSON text as the writer writes it, for PythonJsonWriter.token. */
+export function quotedBytes(text: string): Uint8Array {
+  return asciiBytes(pythonJsonString(text));
+}
+
+/** The bytes of a text of ASCII characters, as a plain Uint8Array like every piece the writer copies. */
+function asciiBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
 
 const SHORT_ESCAPES: Readonly<Record<number, string>> = {
   0x22: '\\"',

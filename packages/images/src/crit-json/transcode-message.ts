@@ -8,8 +8,8 @@
 import { readValue, type WireReader } from '../decode-message.js';
 import type { FieldPlan, MessagePlan } from '../message-plan.js';
 import type { ScalarValue } from '../message-values.js';
-import { flagsToText, type FlagTable } from './crit-hints.js';
-import type { KeySet, PythonJsonWriter } from './python-json-writer.js';
+import { flagsToText } from './crit-hints.js';
+import { type KeySet, type PythonJsonWriter, quotedBytes } from './python-json-writer.js';
 import { keysOf, writeValue } from './write-crit-json.js';
 
 /** Writes the fields of the message of `plan` that ends at `end`, inside an object the caller opened. */
@@ -23,7 +23,7 @@ export function transcodeMessage(
 ): boolean {
   const byNumber = plan.byNumber;
   const keys = keysOf(plan);
-  const forms = formsOf(plan, pretty, hexInherited);
+  const { forms, texts } = shapeOf(plan, pretty, hexInherited);
   let last = 0;
   /** The repeated field whose array is open. */
   let list: FieldPlan | undefined;
@@ -48,7 +48,7 @@ export function transcodeMessage(
       writer.keyOf(keys, number);
       last = number;
       if (field.required) required++;
-      if (!transcodeValue(writer, r, field, form, pretty, hexInherited)) return false;
+      if (!transcodeValue(writer, r, field, form, texts[number], pretty, hexInherited)) return false;
       continue;
     }
     // crit shows an address as one text made of all the items
@@ -60,7 +60,7 @@ export function transcodeMessage(
       if (list === undefined) list = openList(writer, keys, (last = number), field);
       while (r.pos < stop) {
         writer.item();
-        transcodeValue(writer, r, field, form, pretty, hexInherited);
+        transcodeValue(writer, r, field, form, texts[number], pretty, hexInherited);
       }
       if (r.pos !== stop) return false;
       continue;
@@ -68,7 +68,7 @@ export function transcodeMessage(
     if (wireType !== field.wireType) return false;
     if (list === undefined) list = openList(writer, keys, (last = number), field);
     writer.item();
-    if (!transcodeValue(writer, r, field, form, pretty, hexInherited)) return false;
+    if (!transcodeValue(writer, r, field, form, texts[number], pretty, hexInherited)) return false;
   }
   if (list !== undefined) writer.endArray();
   // a varint may run past a nested message's end into the rest of its entry
@@ -91,7 +91,16 @@ const ENUM = 5;
 const FLAGS = 6; // a 32-bit unsigned flags field by its flag names
 const BOOL = 7;
 
-function transcodeValue(writer: PythonJsonWriter, r: WireReader, field: FieldPlan, form: number, pretty: boolean, hexInherited: boolean): boolean {
+/** `texts`: the field's enum names or flag texts by value, as JSON text. */
+function transcodeValue(
+  writer: PythonJsonWriter,
+  r: WireReader,
+  field: FieldPlan,
+  form: number,
+  texts: Map<number, Uint8Array> | undefined,
+  pretty: boolean,
+  hexInherited: boolean,
+): boolean {
   switch (form) {
     case UINT32:
       writer.integer(r.uint32());
@@ -109,14 +118,22 @@ function transcodeValue(writer: PythonJsonWriter, r: WireReader, field: FieldPla
       return true;
     case ENUM: {
       const value = r.uint32() | 0;
-      const name = field.enumNames!.get(value);
+      const name = texts!.get(value);
       if (name === undefined) writer.integer(value);
-      else writer.string(name);
+      else writer.token(name);
       return true;
     }
-    case FLAGS:
-      writer.string(flagText(r.uint32(), field.flagTable!));
+    case FLAGS: {
+      const value = r.uint32();
+      let text = texts!.get(value);
+      if (text === undefined) {
+        text = quotedBytes(flagsToText(value, field.flagTable!));
+        // a bound, should an image hold many distinct values
+        if (texts!.size < 4096) texts!.set(value, text);
+      }
+      writer.token(text);
       return true;
+    }
     case BOOL:
       writer.literal(r.uint32() !== 0);
       return true;
@@ -133,14 +150,31 @@ function transcodeValue(writer: PythonJsonWriter, r: WireReader, field: FieldPla
   }
 }
 
-/** The forms of a message's fields by field number, for each output style and inherited hex hint. */
-const FORMS = new WeakMap<MessagePlan, Uint8Array[]>();
+/** How the fields of a message are written, by field number. */
+interface Shape {
+  readonly forms: Uint8Array;
+  /** Enum names, or flag texts met so far, by value: an image repeats a few values over and over. */
+  readonly texts: ReadonlyArray<Map<number, Uint8Array> | undefined>;
+}
 
-function formsOf(plan: MessagePlan, pretty: boolean, hexInherited: boolean): Uint8Array {
-  let variants = FORMS.get(plan);
-  if (variants === undefined) FORMS.set(plan, (variants = []));
+/** The shape of each message type, for each output style and inherited hex hint. */
+const SHAPES = new WeakMap<MessagePlan, Shape[]>();
+
+function shapeOf(plan: MessagePlan, pretty: boolean, hexInherited: boolean): Shape {
+  let variants = SHAPES.get(plan);
+  if (variants === undefined) SHAPES.set(plan, (variants = []));
   const variant = (pretty ? 2 : 0) + (hexInherited ? 1 : 0);
-  return (variants[variant] ??= Uint8Array.from(plan.byNumber, (field) => (field ? formOf(field, pretty, hexInherited || field.hex) : GENERAL)));
+  return (variants[variant] ??= makeShape(plan, pretty, hexInherited));
+}
+
+function makeShape(plan: MessagePlan, pretty: boolean, hexInherited: boolean): Shape {
+  const forms = Uint8Array.from(plan.byNumber, (field) => (field ? formOf(field, pretty, hexInherited || field.hex) : GENERAL));
+  const texts = plan.byNumber.map((field, number) => {
+    if (forms[number] === FLAGS) return new Map<number, Uint8Array>();
+    if (forms[number] !== ENUM) return undefined;
+    return new Map([...field!.enumNames!].map(([value, name]) => [value, quotedBytes(name)]));
+  });
+  return { forms, texts };
 }
 
 /** What writeValue would do with the field's values, where one form covers it; else GENERAL. */
@@ -161,19 +195,4 @@ function formOf(field: FieldPlan, pretty: boolean, hex: boolean): number {
   if (field.flags !== undefined && field.flagTable !== undefined && field.type === 'uint32') return FLAGS;
   if (field.flags !== undefined || field.dict !== undefined) return GENERAL;
   return field.type === 'uint32' ? UINT32 : UINT64;
-}
-
-/** Flag texts by value: an image repeats a few flag values over and over. */
-const FLAG_TEXTS = new WeakMap<FlagTable, Map<number, string>>();
-
-function flagText(value: number, table: FlagTable): string {
-  let texts = FLAG_TEXTS.get(table);
-  if (texts === undefined) FLAG_TEXTS.set(table, (texts = new Map()));
-  let text = texts.get(value);
-  if (text === undefined) {
-    text = flagsToText(value, table);
-    // a bound, should an image hold many distinct values
-    if (texts.size < 4096) texts.set(value, text);
-  }
-  return text;
 }
