@@ -23,6 +23,8 @@ export class PythonJsonWriter {
   private markDepth = 0;
   private markEmpty = true;
   private markOpen = 0;
+  /** The last u64 written beyond 2^53, as words, and its digits. */
+  private lastBig: [number, number, Uint8Array] = [0, 0, new Uint8Array(0)];
 
   /**
    * `capacity`: a guess of the text's size, which spares growing the buffer many times over; with a
@@ -112,8 +114,6 @@ export class PythonJsonWriter {
     }
     this.raw(this.lastBig[2]);
   }
-
-  private lastBig: [number, number, Uint8Array] = [0, 0, new Uint8Array(0)];
 
   /** crit's hex form of the unsigned 64-bit integer made of two 32-bit words. */
   hexWords(high: number, low: number): void {

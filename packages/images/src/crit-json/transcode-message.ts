@@ -60,6 +60,7 @@ export function transcodeMessage(
       if (list === undefined) list = openList(writer, keys, (last = number), field);
       while (r.pos < stop) {
         writer.item();
+        // a packed value is a scalar: written, never declined
         transcodeValue(writer, r, field, form, texts[number], pretty, hexInherited);
       }
       if (r.pos !== stop) return false;
