@@ -9,6 +9,7 @@ import type { Vma } from './vmas.js';
 const PAGE_SIZE = 4096;
 const PE_LAZY = 1 << 1;
 const PE_PRESENT = 1 << 2;
+const EINVAL = 22n;
 
 export interface PagesOptions {
   /** Bytes per process_vm_readv when the pages are copied through this process (default 16 MiB). */
@@ -79,12 +80,18 @@ export function dumpPages(pid: number, vmas: readonly Vma[], dir: string, pagesI
       memwriteUs += (performance.now() - t2) * 1000;
     }
   };
-  /** The task writes the range itself; what it cannot (a PROT_NONE page: EFAULT) is copied here. */
+  /** Whether the task writes its pages itself (until its file description refuses writes). */
+  let selfWriting = taskFd !== undefined;
+  /**
+   * The task writes the range itself; what it cannot (a PROT_NONE page: EFAULT) is copied here.
+   * EINVAL is the file system refusing O_DIRECT writes after all: the rest of the dump is copied.
+   */
   const selfWrite = (addr: bigint, length: number, at: number) => {
     const t1 = performance.now();
     let done = 0;
     while (done < length) {
       const n = opts.selfWriter!.pwrite(taskFd!, addr + BigInt(done), length - done, at + done);
+      if (n === -EINVAL) selfWriting = false;
       if (n <= 0n) break;
       done += Number(n);
     }
@@ -108,7 +115,7 @@ export function dumpPages(pid: number, vmas: readonly Vma[], dir: string, pagesI
       for (const r of regions.right) {
         const nr = Number((r.end - r.start) / BigInt(PAGE_SIZE));
         pagemap.push({ vaddr: r.start, compat_nr_pages: 0, flags, nr_pages: BigInt(nr) });
-        if (taskFd !== undefined) selfWrite(r.start, nr * PAGE_SIZE, offset);
+        if (selfWriting) selfWrite(r.start, nr * PAGE_SIZE, offset);
         else copy(r.start, nr * PAGE_SIZE, offset);
         offset += nr * PAGE_SIZE;
         pagesWritten += nr;
@@ -125,8 +132,8 @@ export function dumpPages(pid: number, vmas: readonly Vma[], dir: string, pagesI
  * The task's fd of the pages file for its own writes: opened with O_DIRECT where the file system
  * takes it, so the disk reads the task's pages in place. Through the page cache instead, each page
  * is allocated and copied on its way, several times slower for the same bytes. Ranges and offsets
- * are whole pages, as O_DIRECT wants; a write it refuses all the same fails, and that range is
- * copied through `fd`, our buffered description of the file.
+ * are whole pages, as O_DIRECT wants; should the file system refuse the writes all the same, that
+ * range and every later one are copied through `fd`, our buffered description of the file.
  */
 function installDirect(writer: SelfWriter, path: string, fd: number): number {
   let direct: number;
