@@ -4,7 +4,8 @@
  *   - a private mapping of a file with some pages modified (they differ from the file), and a
  *     MAP_DROPPABLE mapping,
  *   - a regular file open at offset 6,
- *   - a pipe with 11 unread bytes,
+ *   - a pipe with 11 unread bytes, its read end O_ASYNC and owned by the process, with SIGRTMIN+3
+ *     (blocked) as its SIGIO signal,
  *   - a non-blocking eventfd holding 7, and one in semaphore mode holding 3,
  *   - 3 extra threads, each counting on its own,
  *   - a SIGUSR1 handler,
@@ -112,6 +113,9 @@ int main(int argc, char **argv)
 	int p[2];
 	pipe(p);
 	write(p[1], "pipe-data-1", 11);
+	fcntl(p[0], F_SETOWN, getpid());
+	fcntl(p[0], F_SETSIG, SIGRTMIN + 3);
+	fcntl(p[0], F_SETFL, O_ASYNC);
 
 	int efd = eventfd(0, EFD_NONBLOCK);
 	eventfd_write(efd, 7);
@@ -138,6 +142,7 @@ int main(int argc, char **argv)
 	sigemptyset(&held);
 	sigaddset(&held, SIGUSR2);
 	sigaddset(&held, SIGRTMIN + 1);
+	sigaddset(&held, SIGRTMIN + 3);
 	pthread_sigmask(SIG_BLOCK, &held, NULL); /* the threads made below inherit it */
 	for (int i = 1; i <= 3; i++) sigqueue(getpid(), SIGRTMIN + 1, (union sigval){ .sival_int = i });
 	pthread_kill(pthread_self(), SIGUSR2);
@@ -166,6 +171,20 @@ int main(int argc, char **argv)
 	int file_ok = read(fd, word, 5) == 5 && strcmp(word, "world") == 0;
 	char buf[32] = { 0 };
 	int pipe_ok = read(p[0], buf, sizeof(buf)) == 11 && strcmp(buf, "pipe-data-1") == 0;
+	/* new bytes in the pipe: its owner gets its SIGIO signal, naming the fd */
+	sigset_t io;
+	sigemptyset(&io);
+	sigaddset(&io, SIGRTMIN + 3);
+	siginfo_t io_info;
+	int io_sig = -1;
+	/* up to 5 s, in short waits: SIGALRM's handler interrupts them */
+	if (pipe_ok && write(p[1], "!", 1) == 1) {
+		for (int i = 0; i < 100 && io_sig < 0; i++) {
+			struct timespec io_wait = { 0, 50000000 };
+			io_sig = sigtimedwait(&io, &io_info, &io_wait);
+		}
+	}
+	pipe_ok = pipe_ok && io_sig == SIGRTMIN + 3 && io_info.si_fd == p[0] && read(p[0], buf, 1) == 1;
 	eventfd_t counted = 0;
 	int eventfd_ok = eventfd_read(efd, &counted) == 0 && counted == 7 && eventfd_read(efd, &counted) < 0 && errno == EAGAIN;
 	/* a semaphore eventfd counts down by one per read */

@@ -1,13 +1,15 @@
 import type { FdDumper, KindImage } from '../fd-dumper.js';
-import { FD_TYPES, NO_OWNER } from '../file-table.js';
+import { FD_TYPES } from '../file-table.js';
+import { readFown } from '../fown.js';
 import { peekPipe, type PipeContents } from '../pipe-data.js';
 
 const O_DIRECT = 0o40000;
 const DEFAULT_PIPE_SIZE = 65536;
 
 /**
- * Pipe ends: PIPE entries naming the pipe by inode, and once per pipe its unread bytes and its
- * capacity in pipes-data.img (pipes that are empty and of the default capacity need no entry).
+ * Pipe ends: PIPE entries naming the pipe by inode, with their flags (O_ASYNC too) and owner, and
+ * once per pipe its unread bytes and its capacity in pipes-data.img (pipes that are empty and of
+ * the default capacity need no entry).
  */
 export function pipes(): FdDumper {
   const queued = new Map<number, PipeContents>();
@@ -23,7 +25,7 @@ export function pipes(): FdDumper {
     entry(fd, id) {
       const pipe = pipeId(fd.target);
       if (!queued.has(pipe)) queued.set(pipe, peekPipe(fd.pid, fd.fd));
-      return { id, pipe_id: pipe, flags: flagsOf(fd.flags), fown: NO_OWNER };
+      return { id, pipe_id: pipe, flags: flagsOf(fd.flags), fown: readFown(fd) };
     },
     images(): KindImage[] {
       const entries = [...queued]

@@ -2,10 +2,13 @@ import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { type PipeQueue, RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from '../fd-restorer.js';
+import { restoreFown } from '../fown.js';
+import { setAsync } from '../set-async.js';
 import { reopen } from '../../reopen.js';
 
 const O_ACCMODE = 3;
 const O_NONBLOCK = 0o4000;
+const O_ASYNC = 0o20000;
 const O_CLOEXEC = 0o2000000;
 const F_SETFL = 4;
 const F_DUPFD_CLOEXEC = 1030;
@@ -15,10 +18,11 @@ const DEFAULT_PIPE_SIZE = 65536;
 /**
  * Pipe ends. Each pipe is made once, refilled with the bytes that were unread and given its
  * capacity; each end's first open file description is the pipe's own end, any further one (a
- * reopen through /proc) is opened anew.
+ * reopen through /proc) is opened anew. Each gets its owner and, set by the task, O_ASYNC.
  */
 export function pipes(): FdRestorer {
   const made = new Map<number, { ends: [number, number]; used: [boolean, boolean] }>();
+  const asyncSet = new Set<number>();
   const nr = hostArch().syscalls;
   return {
     field: 'pipe',
@@ -39,8 +43,18 @@ export function pipes(): FdRestorer {
         fd = reopen(known.ends[end], flags & O_ACCMODE);
       }
       if (fd < 0) throw new RestoreFault('files', `cannot open an end of pipe ${id}: errno ${-fd}`);
-      if (flags & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
+      try {
+        if (flags & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
+        restoreFown(fd, pipe.fown as MessageValue | undefined, `an end of pipe ${id}`);
+      } catch (error) {
+        sys(nr.close, fd);
+        throw error;
+      }
       return fd;
+    },
+    settle(task, fd, pipe) {
+      const flags = Number(pipe.flags);
+      if (flags & O_ASYNC) setAsync(task, fd, flags, `an end of pipe ${String(pipe.pipe_id)}`, asyncSet, Number(pipe.id));
     },
     close() {
       for (const { ends } of made.values()) for (const fd of ends) sys(nr.close, fd);
