@@ -55,11 +55,27 @@ describe('epoll', () => {
     expectOk(check);
   });
 
-  it('an epoll target whose fd was closed after it was added (its file open elsewhere) is refused at dump, naming task and fds', async () => {
+  it('epoll targets whose fds were closed (one number taken since by another file) come back under the fd that still holds their file', async () => {
     const t = await startDetached(bin, ['closed']);
+    const images = imagesDir();
+    await dumpOrThrow(t.pid, images);
+    const files = JSON.parse(execFileSync('crit', ['decode', '-i', join(images, 'files.img')], { encoding: 'utf8' })) as { entries: { type: string; epfd?: { tfd?: TfdEntry[] } }[] };
+    const tfds = files.entries.find((e) => e.type === 'EVENTPOLL')!.epfd!.tfd!;
+    expect(tfds.map((e) => [e.tfd, e.data]).sort()).toEqual([
+      [Number(t.info.keepP), 7],
+      [Number(t.info.keepQ), 8],
+    ]);
+    restored.push(await restoreOrThrow(images));
+    const check = await selfCheck(t);
+    expect(check).toMatchObject({ reused: '1', quiet: '1', pipes: '1' });
+    expectOk(check);
+  });
+
+  it('an epoll target whose file the task holds under no fd any more (a child has it) is refused at dump, naming task and fds', async () => {
+    const t = await startDetached(bin, ['escaped']);
     const message = await dumpError(t.pid, imagesDir());
     expect(message).toContain(`task ${t.pid} epoll fd ${t.info.ep} watches fd ${t.info.closed}`);
-    expect(message).toContain('has closed that fd');
+    expect(message).toContain('has closed that fd and holds the registered file under no other fd');
     // a refused dump leaves the program running as it was
     expectOk(await selfCheck(t));
   });

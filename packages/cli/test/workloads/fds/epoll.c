@@ -15,8 +15,11 @@
  * eventfd. Writes "pid=N" to DIR/info; once DIR/check appears, checks everything and writes
  * field=1/0 lines and status=OK or BAD to DIR/result.
  *
- * With "closed" as second argument it instead registers a pipe in an epoll and closes that fd,
- * keeping the pipe open through a dup: a dump must refuse it.
+ * With "closed" as second argument it instead registers two pipes in an epoll and closes both fds,
+ * keeping each pipe open through a dup; the number of the second is taken again by /dev/null. After
+ * a restore the epoll must still report each pipe (data 7 and 8) once bytes arrive, and the reused
+ * number must still be /dev/null. With "escaped", the registered fd is closed and only a child
+ * holds the pipe: a dump must refuse it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +32,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -90,17 +94,52 @@ static int reports(int ep, const uint64_t *want, int n)
 
 static int closed_target(void)
 {
+	int p[2], q[2];
+	pipe(p);
+	pipe(q);
+	int ep = epoll_create1(0);
+	add(ep, p[0], EPOLLIN, 7);
+	add(ep, q[0], EPOLLIN, 8);
+	int keep_p = dup(p[0]);
+	int keep_q = dup(q[0]);
+	close(p[0]);
+	int null = open("/dev/null", O_RDONLY);
+	dup2(null, q[0]);
+	close(null);
+	char extra[256];
+	snprintf(extra, sizeof(extra), "ep=%d\nclosed=%d\nreused=%d\nkeepP=%d\nkeepQ=%d\n", ep, p[0], q[0], keep_p, keep_q);
+	write_info(extra);
+	wait_for("check");
+	struct stat st, dev_null;
+	int reused = fstat(q[0], &st) == 0 && stat("/dev/null", &dev_null) == 0 && st.st_rdev == dev_null.st_rdev;
+	int quiet = reports(ep, NULL, 0);
+	write(p[1], "p", 1);
+	write(q[1], "q", 1);
+	const uint64_t both[] = { 7, 8 };
+	int pipes = reports(ep, both, 2);
+	char text[256];
+	snprintf(text, sizeof(text), "status=%s\nreused=%d\nquiet=%d\npipes=%d\n", reused && quiet && pipes ? "OK" : "BAD", reused, quiet, pipes);
+	put("result", text);
+	return 0;
+}
+
+static int escaped_target(void)
+{
 	int p[2];
 	pipe(p);
 	int ep = epoll_create1(0);
-	add(ep, p[0], EPOLLIN, 7);
-	int keep = dup(p[0]);
+	add(ep, p[0], EPOLLIN, 9);
+	pid_t child = fork();
+	if (child == 0) {
+		for (;;) pause();
+	}
 	close(p[0]);
 	char extra[128];
-	snprintf(extra, sizeof(extra), "ep=%d\nclosed=%d\nkeep=%d\n", ep, p[0], keep);
+	snprintf(extra, sizeof(extra), "ep=%d\nclosed=%d\nchild=%d\n", ep, p[0], child);
 	write_info(extra);
 	wait_for("check");
 	put("result", "status=OK\n");
+	kill(child, SIGKILL);
 	return 0;
 }
 
@@ -108,6 +147,7 @@ int main(int argc, char **argv)
 {
 	dir = argv[1];
 	if (argc > 2 && strcmp(argv[2], "closed") == 0) return closed_target();
+	if (argc > 2 && strcmp(argv[2], "escaped") == 0) return escaped_target();
 
 	int pa[2], pb[2], pc[2];
 	pipe(pa);

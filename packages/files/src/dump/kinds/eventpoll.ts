@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, errnoName, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
@@ -19,9 +20,12 @@ const ENOENT = 2;
  * not kept: which targets sit on the ready list, and whether an edge-triggered target's edge has
  * already been reported (after restore a ready EPOLLET target is reported once more).
  *
- * The fd numbers are the dumping task's (the first task of the tree that holds the epoll): each must
- * still hold the file that was registered under it, since the restore registers targets by those
- * numbers. A target whose fd was closed (or reused) after registration is refused.
+ * The fd numbers are the dumping task's (the first task of the tree that holds the epoll): the
+ * restore registers each target again under its number. A target whose fd was closed (or reused)
+ * after registration, its file still open under another fd of the task, is recorded under that other
+ * number, as CRIU does: the restored epoll watches the same file and reports the same data, but
+ * under a number the task can name (EPOLL_CTL_MOD or DEL by the old number no longer find it). One
+ * whose file the task holds under no fd at all is refused.
  */
 export const eventpolls: FdDumper = {
   name: 'epoll',
@@ -33,9 +37,12 @@ export const eventpolls: FdDumper = {
   key: (fd) => `eventpoll:${fd.flags}:${fd.fdinfo.split('\n').filter((line) => line.startsWith('tfd:')).join('|')}`,
   entry(fd, id) {
     const targets = parseTargets(fd);
-    targets.forEach((target, index) => checkTarget(fd, target, occurrence(targets, index)));
+    const numbers = targets.map((target, index) => numberOf(fd, target, occurrence(targets, index)));
+    numbers.forEach((number, index) => {
+      if (numbers.indexOf(number) !== index) refuse('fds', fd.pid, `task ${fd.pid} epoll fd ${fd.fd} watches the file of fd ${number} twice, once under a number since closed: it cannot be registered twice under one number`);
+    });
     // id named the epoll in CRIU's older, separate eventpoll-tfd.img; inside the entry CRIU 4.x leaves it 0
-    const tfd: MessageValue[] = targets.map((t) => ({ id: 0, tfd: t.tfd, events: t.events, data: t.data, dev: t.dev, inode: t.inode, pos: t.pos }));
+    const tfd: MessageValue[] = targets.map((t, i) => ({ id: 0, tfd: numbers[i], events: t.events, data: t.data, dev: t.dev, inode: t.inode, pos: t.pos }));
     return { id, flags: fd.flags, fown: readFown(fd), tfd };
   },
 };
@@ -78,23 +85,33 @@ function occurrence(targets: readonly EpollTarget[], index: number): number {
 }
 
 /**
- * Whether fd `tfd` of the task is still the file registered under it: kcmp(KCMP_EPOLL_TFD) compares
- * the task's fd with the epoll's target, run here (root may compare any two tasks' files).
+ * The fd number to register `target` under at restore: its own while that fd still holds the
+ * registered file, else another fd of the task holding it. kcmp(KCMP_EPOLL_TFD) compares a fd of the
+ * task with the epoll's target (run here: root may compare any two tasks' files).
  */
-function checkTarget(fd: OpenFd, target: EpollTarget, toff: number): void {
+function numberOf(fd: OpenFd, target: EpollTarget, toff: number): number {
+  const r = sameFile(fd, target, toff, target.tfd);
+  if (r === 0) return target.tfd;
+  const where = `task ${fd.pid} epoll fd ${fd.fd} watches fd ${target.tfd} (inode ${target.inode})`;
+  if (r === -ENOENT) refuse('fds', fd.pid, `${where}, which kcmp cannot find in the epoll`);
+  if (r !== -EBADF && r <= 0) refuse('fds', fd.pid, `${where}: kcmp(KCMP_EPOLL_TFD) failed: ${errnoName(-r)}`);
+  for (const name of readdirSync(`/proc/${fd.pid}/fd`)) {
+    const other = Number(name);
+    if (other !== target.tfd && sameFile(fd, target, toff, other) === 0) return other;
+  }
+  const now = r === -EBADF ? 'the task has closed that fd' : 'that fd now holds another file';
+  return refuse('fds', fd.pid, `${where}, but ${now} and holds the registered file under no other fd: its file is out of reach of the restore`);
+}
+
+/** kcmp of fd `other` of the task with the epoll's target: 0 if they are the same file. */
+function sameFile(fd: OpenFd, target: EpollTarget, toff: number, other: number): number {
   const nr = hostArch().syscalls;
   // struct kcmp_epoll_slot { __u32 efd, tfd, toff; }
   const slot = kbuf(12);
   slot.writeUInt32LE(fd.fd, 0);
   slot.writeUInt32LE(target.tfd, 4);
   slot.writeUInt32LE(toff, 8);
-  const r = sys(nr.kcmp, fd.pid, fd.pid, KCMP_EPOLL_TFD, target.tfd, addressOf(slot));
+  const r = sys(nr.kcmp, fd.pid, fd.pid, KCMP_EPOLL_TFD, other, addressOf(slot));
   keepAlive(slot);
-  if (r === 0) return;
-  const where = `task ${fd.pid} epoll fd ${fd.fd} watches fd ${target.tfd} (inode ${target.inode})`;
-  const rule = 'a target is restored by the fd number it was added under, so that fd must still hold it';
-  if (r === -EBADF) refuse('fds', fd.pid, `${where}, but the task has closed that fd while the file lives on elsewhere: ${rule}`);
-  if (r > 0) refuse('fds', fd.pid, `${where}, but that fd now holds another file (the registered one was closed and lives on elsewhere): ${rule}`);
-  if (r === -ENOENT) refuse('fds', fd.pid, `${where}, which kcmp cannot find in the epoll`);
-  refuse('fds', fd.pid, `${where}: kcmp(KCMP_EPOLL_TFD) failed: ${errnoName(-r)}`);
+  return r;
 }
