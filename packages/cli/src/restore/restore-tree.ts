@@ -289,7 +289,7 @@ function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, fil
   closeInheritedFds(task);
   // before the limits: a task may hold fds above a limit it lowered after opening them
   restoreFds(task, plan, files);
-  restoreFs(task, plan, restore);
+  restoreFs(task, plan, files);
   restoreSigactions(task, core);
   restoreRlimits(task, core, plan.pid);
   restoreItimers(task, core);

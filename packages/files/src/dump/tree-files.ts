@@ -98,15 +98,31 @@ export class TreeFiles {
     });
   }
 
-  /** fs-PID.img: cwd and root as REG entries, and the umask. */
+  /** fs-PID.img: cwd and root as REG entries (a deleted one as a ghost directory), and the umask. */
   fs(pid: number): MessageValue {
-    const cwd = this.table.addPath(readlinkSync(`/proc/${pid}/cwd`), statOf(pid, `/proc/${pid}/cwd`));
-    const root = this.table.addPath(readlinkSync(`/proc/${pid}/root`), statOf(pid, `/proc/${pid}/root`));
+    const cwd = this.directory(pid, 'cwd', 'working directory');
+    const root = this.directory(pid, 'root', 'root directory');
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const umask = /^Umask:\s*([0-7]+)/m.exec(status);
     const entry: MessageValue = { cwd_id: cwd, root_id: root };
     if (umask) entry.umask = parseInt(umask[1], 8);
     return entry;
+  }
+
+  /** The REG id of the task's cwd or root (`link`); one removed since is remapped as a deleted open file is. */
+  private directory(pid: number, link: 'cwd' | 'root', what: string): number {
+    const proc = `/proc/${pid}/${link}`;
+    let st: BigIntStats;
+    try {
+      st = statSync(proc, { bigint: true });
+    } catch (e) {
+      return refuse('fs', pid, `cannot stat ${proc}: ${(e as Error).message}`);
+    }
+    const target = readlinkSync(proc);
+    const gone = this.deleted.find(pid, `the ${what}`, target, st);
+    const id = this.table.addPath(gone?.path ?? target, { mode: Number(st.mode), size: st.size, isFile: st.isFile() });
+    if (gone) this.deleted.remap(id, gone, pid, proc, st, this.table);
+    return id;
   }
 
   /** files.img and the images of the fd kinds (pipes-data.img...): call once every task is dumped. */
@@ -134,11 +150,3 @@ export class TreeFiles {
   }
 }
 
-function statOf(pid: number, link: string): { mode: number; size: bigint; isFile: boolean } {
-  try {
-    const st = statSync(link, { bigint: true });
-    return { mode: Number(st.mode), size: st.size, isFile: st.isFile() };
-  } catch (e) {
-    return refuse('fs', pid, `cannot stat ${link}: ${(e as Error).message}`);
-  }
-}

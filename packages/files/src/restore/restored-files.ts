@@ -56,6 +56,17 @@ export class RestoredFiles {
     return fd;
   }
 
+  /**
+   * The path by which a task reaches REG entry `id` for chdir or chroot: its name, or, for a
+   * directory removed at dump time, the /proc link to our anchor of its ghost (which has no name).
+   */
+  pathOf(id: number): string | undefined {
+    const reg = this.plan.files.get(id)?.reg as MessageValue | undefined;
+    if (!reg) return undefined;
+    const anchor = this.remaps.anchor(reg, this.plan);
+    return anchor === undefined ? String(reg.name) : `/proc/${process.pid}/fd/${anchor}`;
+  }
+
   /** One more fd holds file `id`: ours is closed once the last one does. */
   given(id: number): void {
     const left = (this.pending.get(id) ?? 1) - 1;

@@ -7,6 +7,7 @@
  *           tmpfile   an O_TMPFILE file in DIR holding "tmpfile-data"
  *           dir       DIR/gone, removed while open
  *           fifo      DIR/gfifo, removed while open read-write with 10 bytes queued
+ *           cwd       DIR/gonecwd, the working directory, removed
  *   big:    a 2 MiB file in DIR, open at offset 0
  *   linked: DIR/linked.txt, also linked as DIR/other.txt, open read-write at offset 3, then
  *           unlinked as linked.txt only
@@ -57,6 +58,8 @@ static int named(int fd, const char *path)
 static unsigned char buf[BIG];
 
 static int sparse_fd, second_fd, small_fd, tmpfile_fd, dir_fd, fifo_fd, big_fd, linked_fd;
+/* what /proc showed as the working directory once it was removed */
+static char cwd_link[4096];
 
 static void setup_ghosts(const char *shm)
 {
@@ -90,6 +93,12 @@ static void setup_ghosts(const char *shm)
 	fifo_fd = open(at(dir, "gfifo"), O_RDWR | O_NONBLOCK);
 	write(fifo_fd, "ghost-fifo", 10);
 	unlink(at(dir, "gfifo"));
+
+	mkdir(at(dir, "gonecwd"), 0750);
+	chdir(at(dir, "gonecwd"));
+	rmdir(at(dir, "gonecwd"));
+	ssize_t n = readlink("/proc/self/cwd", cwd_link, sizeof(cwd_link) - 1);
+	cwd_link[n > 0 ? n : 0] = 0;
 }
 
 static void check_ghosts(char *text, size_t size, const char *shm)
@@ -121,9 +130,16 @@ static void check_ghosts(char *text, size_t size, const char *shm)
 	memset(buf, 0, 16);
 	int fifo = S_ISFIFO(st.st_mode) && st.st_nlink == 0 && read(fifo_fd, buf, 16) == 10 && memcmp(buf, "ghost-fifo", 10) == 0;
 
-	int ok = sparse_meta && sparse_data && second && small && tmpfile && gone_dir && fifo;
-	snprintf(text, size, "status=%s\nsparse_meta=%d\nsparse_data=%d\nsecond=%d\nsmall=%d\ntmpfile=%d\ngone_dir=%d\nfifo=%d\n", ok ? "OK" : "BAD",
-		 sparse_meta, sparse_data, second, small, tmpfile, gone_dir, fifo);
+	/* the same removed directory, by the same name, is still the working directory */
+	char now[4096];
+	ssize_t n = readlink("/proc/self/cwd", now, sizeof(now) - 1);
+	now[n > 0 ? n : 0] = 0;
+	int cwd = stat(".", &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink == 0 && (st.st_mode & 07777) == 0750 && strstr(cwd_link, " (deleted)") &&
+		  strcmp(now, cwd_link) == 0;
+
+	int ok = sparse_meta && sparse_data && second && small && tmpfile && gone_dir && fifo && cwd;
+	snprintf(text, size, "status=%s\nsparse_meta=%d\nsparse_data=%d\nsecond=%d\nsmall=%d\ntmpfile=%d\ngone_dir=%d\nfifo=%d\ncwd=%d\n", ok ? "OK" : "BAD",
+		 sparse_meta, sparse_data, second, small, tmpfile, gone_dir, fifo, cwd);
 }
 
 static void setup_big(void)
