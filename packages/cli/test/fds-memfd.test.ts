@@ -24,7 +24,7 @@ const O_NONBLOCK = 0o4000;
 const O_LARGEFILE = 0o100000;
 
 describe('a memfd', () => {
-  it('keeps its name, contents with a hole, seals, mode and offsets, and stays one object with its shared mapping', async () => {
+  it('keeps its name, contents with a hole, seals, mode and offsets, and stays one object with its shared and private mappings', async () => {
     const t = await startDetached(bin);
     const images = imagesDir();
     await dumpOrThrow(t.pid, images);
@@ -70,6 +70,7 @@ describe('a memfd', () => {
       map_to_fd: '1',
       fd_to_map: '1',
       reader_sees: '1',
+      private: '1',
       sealed_size: '1',
       sealed: '1',
       mapped_only: '1',

@@ -129,12 +129,19 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       // opened read-write or not as the mapping's file was (VM_MAYWRITE, "mw"): a read-only mapping of a
       // memfd sealed with F_SEAL_WRITE may write nothing, and a may-write one would keep the seal off
       fdflags = area.vmflags.includes('mw') ? O_RDWR : O_RDONLY;
+    } else if (!shared && isMemfdPath(path)) {
+      // a memfd mapped privately: the object is dumped with its pages once, as for its shared
+      // mappings; the pages the task has its own copies of are dumped as a private file mapping's
+      const link = `/proc/${pid}/map_files/${area.start.toString(16)}-${area.end.toString(16)}`;
+      shmid = BigInt(files.sharedMemory(pid, link, path));
+      status = VMA.AREA_REGULAR | VMA.FILE_PRIVATE | VMA.AREA_MEMFD;
+      fdflags = O_RDONLY;
     } else if (anonymous) {
       if (shared) refuse('vmas', pid, `task ${pid} has MAP_SHARED anonymous memory at ${where}: shared memory cannot be dumped yet`);
       status = VMA.AREA_REGULAR | VMA.ANON_PRIVATE;
     } else {
       if (path.startsWith('[anon_shmem:') || path.startsWith('/SYSV') || path.startsWith('/memfd:')) {
-        refuse('vmas', pid, `task ${pid} maps shared memory privately or SysV shm at ${where}: not supported yet`);
+        refuse('vmas', pid, `task ${pid} maps shared anonymous memory privately or SysV shm at ${where}: not supported yet`);
       }
       // a deleted file is remapped by files.mapped (a ghost file, or a link remap)
       if (area.inode === 0) refuse('vmas', pid, `task ${pid} has a special mapping at ${where}: not supported yet`);
@@ -166,7 +173,11 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
 
 /** How /proc names a shmem object mapped shared: anonymous (named or not) or a memfd. */
 function isSharedMemoryPath(path: string): boolean {
-  return path === '/dev/zero (deleted)' || path.startsWith('[anon_shmem:') || (path.startsWith('/memfd:') && path.endsWith(' (deleted)'));
+  return path === '/dev/zero (deleted)' || path.startsWith('[anon_shmem:') || isMemfdPath(path);
+}
+
+function isMemfdPath(path: string): boolean {
+  return path.startsWith('/memfd:') && path.endsWith(' (deleted)');
 }
 
 function parseSmaps(text: string): SmapsArea[] {

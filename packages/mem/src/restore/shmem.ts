@@ -28,6 +28,7 @@ const F_ADD_SEALS = 1033;
 const F_SEAL_SEAL = 1;
 const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
+const PROT_WRITE = 0x2;
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FIXED_NOREPLACE = 0x100000;
@@ -93,14 +94,17 @@ export class ShmemTable {
  * Maps object `plan` at one VMA of the task: our memfd goes in (SCM_RIGHTS), is mapped MAP_SHARED at
  * the VMA's address and offset with its final protection, and is closed again. A VMA whose file was
  * open read-only gets a read-only open of the memfd: it may never become writable, as before, and
- * does not keep F_SEAL_WRITE from being added.
+ * does not keep F_SEAL_WRITE from being added. A memfd mapped MAP_PRIVATE is mapped so again, and
+ * writable until its pages are read in (its final protection comes with the others').
  */
 export function mapSharedMemory(task: RemoteTask, vma: { start: bigint; end: bigint; pgoff: bigint; prot: number; flags: number; fdflags: number }, plan: ShmemPlan, table: ShmemTable): void {
   const ours = (vma.fdflags & O_ACCMODE) === O_RDONLY ? table.readOnlyFdFor(plan, task.tid) : table.fdFor(plan, task.tid);
   const fd = installFdRaw(task.tid, task.arch, ours, { cloexec: true, mode: 'vdso', at: task.helper });
   try {
-    const flags = (vma.flags & ~(MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)) | MAP_SHARED | MAP_FIXED_NOREPLACE;
-    task.call('mmap', [vma.start, vma.end - vma.start, vma.prot, flags, fd, vma.pgoff]);
+    // a memfd mapped privately stays private, writable until the task's own copies of pages are in
+    const privately = (vma.flags & MAP_PRIVATE) !== 0;
+    const flags = (vma.flags & ~(MAP_PRIVATE | MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED)) | (privately ? MAP_PRIVATE : MAP_SHARED) | MAP_FIXED_NOREPLACE;
+    task.call('mmap', [vma.start, vma.end - vma.start, privately ? vma.prot | PROT_WRITE : vma.prot, flags, fd, vma.pgoff]);
   } finally {
     task.call('close', [fd]);
   }

@@ -3,7 +3,8 @@
  *   shared: memfd "shared-memfd", 4 pages + 1000 bytes: pages 0, 1 and 3 written, page 2 a hole,
  *           the tail partly written; mode 0640; seals F_SEAL_GROW|F_SEAL_SHRINK; mapped MAP_SHARED
  *           whole (page 3 written through the mapping); the fd at offset 5000, O_NONBLOCK; and a
- *           second open file of it (a read-only reopen through /proc) at offset 100.
+ *           second open file of it (a read-only reopen through /proc) at offset 100; and its first
+ *           two pages mapped MAP_PRIVATE too, page 1 written there (the task's own copy).
  *   sealed: memfd "sealed-memfd", "hello sealed", seals F_SEAL_WRITE|F_SEAL_SEAL, then mapped
  *           MAP_SHARED read-only (a mapping that may never write).
  *   mapped: memfd "mapped-memfd" made without MFD_ALLOW_SEALING, only mapped (its fd closed).
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", shared);
 	int reader = open(self, O_RDONLY);
 	lseek(reader, 100, SEEK_SET);
+	unsigned char *private_map = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, shared, 0);
+	private_map[PAGE] = 'P';
 
 	int sealed = memfd_create("sealed-memfd", MFD_ALLOW_SEALING);
 	write(sealed, "hello sealed", 12);
@@ -114,6 +117,8 @@ int main(int argc, char **argv)
 	int map_to_fd = pread(shared, got, 2, 100) == 2 && got[0] == 'Z' && got[1] == 'Y';
 	int fd_to_map = pwrite(shared, "QR", 2, 3 * PAGE + 7) == 2 && map[3 * PAGE + 7] == 'Q' && map[3 * PAGE + 8] == 'R';
 	int reader_sees = read(reader, got, 2) == 2 && got[0] == 'Z' && got[1] == 'Y';
+	/* the private mapping keeps its own copy of page 1, and still maps the object where it has none */
+	int private_ok = private_map[PAGE] == 'P' && private_map[PAGE + 1] == pattern(PAGE + 1) && private_map[100] == 'Z' && map[PAGE] == pattern(PAGE);
 	/* the seals still hold */
 	int sealed_size = ftruncate(shared, SIZE + PAGE) < 0 && errno == EPERM && ftruncate(shared, PAGE) < 0 && errno == EPERM;
 
@@ -131,11 +136,12 @@ int main(int argc, char **argv)
 		if (strtoul(line, NULL, 16) == (unsigned long)only && strstr(line, "/memfd:mapped-memfd (deleted)")) only_ok = strcmp(only, "only mapped") == 0;
 	fclose(maps);
 
-	int ok = name && size && mode && seals && contents && hole && offset && flags && one_inode && map_to_fd && fd_to_map && reader_sees && sealed_size && sealed_ok && only_ok;
+	int ok = name && size && mode && seals && contents && hole && offset && flags && one_inode && map_to_fd && fd_to_map && reader_sees && private_ok && sealed_size &&
+		 sealed_ok && only_ok;
 	char result[1024];
 	snprintf(result, sizeof(result),
-		 "status=%s\nname=%d\nsize=%d\nmode=%d\nseals=%d\ncontents=%d\nhole=%d\noffset=%d\nflags=%d\none_inode=%d\nmap_to_fd=%d\nfd_to_map=%d\nreader_sees=%d\nsealed_size=%d\nsealed=%d\nmapped_only=%d\n",
-		 ok ? "OK" : "BAD", name, size, mode, seals, contents, hole, offset, flags, one_inode, map_to_fd, fd_to_map, reader_sees, sealed_size, sealed_ok, only_ok);
+		 "status=%s\nname=%d\nsize=%d\nmode=%d\nseals=%d\ncontents=%d\nhole=%d\noffset=%d\nflags=%d\none_inode=%d\nmap_to_fd=%d\nfd_to_map=%d\nreader_sees=%d\nprivate=%d\nsealed_size=%d\nsealed=%d\nmapped_only=%d\n",
+		 ok ? "OK" : "BAD", name, size, mode, seals, contents, hole, offset, flags, one_inode, map_to_fd, fd_to_map, reader_sees, private_ok, sealed_size, sealed_ok, only_ok);
 	put("result", result);
 	for (;;) pause();
 }
