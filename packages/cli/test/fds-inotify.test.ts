@@ -37,9 +37,9 @@ interface WdEntry {
 }
 
 describe('inotify and fanotify', () => {
-  it('keep their watches and marks on the same inodes, with the same wds, across dump, rename, kill and restore', async () => {
+  it('keep their watches and marks on the same inodes (a deleted file held open: on its ghost), with the same wds, across dump, rename, kill and restore', async () => {
     const t = await start();
-    expect(t.info).toMatchObject({ wd1: '1', wd3: '3', once: '1' });
+    expect(t.info).toMatchObject({ wd1: '1', wd3: '3', once: '1', gone: '1' });
     const images = imagesDir();
     await dumpOrThrow(t.pid, images);
     expect(await gone(t.pid)).toBe(true);
@@ -47,7 +47,7 @@ describe('inotify and fanotify', () => {
     expect(critDecodesAll(images)).toEqual([]);
     const files = critDecode(images, 'files.img').entries as { type: string; ify?: { flags: number; wd: WdEntry[] }; ffy?: { faflags: number; mark: { type: string }[] } }[];
     const inotifies = files.filter((f) => f.type === 'INOTIFY');
-    expect(inotifies).toHaveLength(2);
+    expect(inotifies).toHaveLength(3);
     const busy = inotifies.find((f) => f.ify!.wd.length === 2)!;
     const file = join(t.dir, 'file.txt');
     expect(busy.ify!.wd.map((w) => w.wd).sort()).toEqual([1, 3]);
@@ -70,6 +70,7 @@ describe('inotify and fanotify', () => {
       next_wd: '1',
       attrib: '1',
       oneshot: '1',
+      deleted: '1',
       fan_inode: '1',
       fan_mount: '1',
       fan_quiet: '1',

@@ -58,6 +58,22 @@ export class RemappedFiles {
     throw new RestoreFault('files', `the file ${path} was remapped as a file of a dead process (remap type ${remap.type}), which this restore does not handle`);
   }
 
+  /**
+   * Our anchor of the ghost of inode `ino` on the device whose kernel number is `sdev`, if the dump
+   * saved that inode as a ghost (a deleted file a task still held): an inotify watch or a fanotify
+   * mark on it belongs on the ghost, the file the restored tasks hold.
+   */
+  ghostOfInode(sdev: number, ino: bigint, plan: RestorePlan): number | undefined {
+    for (const [origId, remap] of this.remapsOf(plan)) {
+      if (remap.type !== GHOST) continue;
+      const head = readKindImage(plan.imagesDir, `ghost-file-${remap.id.toString(16)}.img`)?.[0]?.message;
+      if (!head || BigInt((head.ino as bigint | undefined) ?? -1n) !== ino || !sameDevice(Number(head.dev ?? 0), sdev)) continue;
+      const reg = plan.files.get(origId)?.reg as MessageValue | undefined;
+      return reg ? this.anchor(reg, plan) : undefined;
+    }
+    return undefined;
+  }
+
   /** Closes the anchors; `restored`: the restore succeeded, and the link remaps are not needed any more. */
   close(restored: boolean): void {
     const nr = hostArch().syscalls;
@@ -109,4 +125,14 @@ function openLinked(linkName: string, path: string): number {
   } finally {
     keepAlive(from, to);
   }
+}
+
+/**
+ * Whether `userDev` (a ghost entry's dev: st_dev as stat shows it, cut to 32 bits) and `kernelDev`
+ * (the kernel's internal form, 12 bits of major above 20 of minor) name one device.
+ */
+function sameDevice(userDev: number, kernelDev: number): boolean {
+  const major = (userDev >>> 8) & 0xfff;
+  const minor = (userDev & 0xff) | ((userDev >>> 12) & 0xfff00);
+  return major === kernelDev >>> 20 && minor === (kernelDev & 0xfffff);
 }

@@ -5,6 +5,8 @@
  *     The test renames DIR/file.txt to DIR/moved.txt between dump and restore: the watch must
  *     follow the inode, not the path.
  *   inotify "once" (blocking): wd 1 on DIR/watched (IN_ATTRIB|IN_ONESHOT).
+ *   inotify "gone" (IN_NONBLOCK): wd 1 on DIR/gone.txt (IN_CLOSE_WRITE), a file the program holds
+ *     open for writing and has unlinked: its watch must follow the file to its ghost.
  *   fanotify "fan" (FAN_CLASS_NOTIF|FAN_NONBLOCK, O_RDONLY events): an inode mark on DIR/fan-file
  *     (FAN_MODIFY), a mount mark on DIR/mnt, which the program bind-mounts on itself (FAN_OPEN),
  *     and an ignore mark on DIR/mnt/quiet (FAN_OPEN, surviving modification).
@@ -134,6 +136,11 @@ int main(int argc, char **argv)
 	inotify_rm_watch(in, wd2);
 	int once = inotify_init1(0);
 	int once_wd = inotify_add_watch(once, at("watched"), IN_ATTRIB | IN_ONESHOT);
+	int gone_fd = open(at("gone.txt"), O_WRONLY | O_CREAT, 0600);
+	write(gone_fd, "deleted but open", 16);
+	int gone = inotify_init1(IN_NONBLOCK);
+	int gone_wd = inotify_add_watch(gone, at("gone.txt"), IN_CLOSE_WRITE);
+	unlink(at("gone.txt"));
 
 	int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK, O_RDONLY | O_LARGEFILE);
 	int marks = fan >= 0 && fanotify_mark(fan, FAN_MARK_ADD, FAN_MODIFY, AT_FDCWD, at("fan-file")) == 0 &&
@@ -143,10 +150,11 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[2], "filesystem-mark") == 0) marks = marks && fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_CLOSE_WRITE, AT_FDCWD, at("other")) == 0;
 	drain(in);
 	drain(once);
+	drain(gone);
 	drain(fan);
 
 	char info[128];
-	snprintf(info, sizeof(info), "pid=%d\nwd1=%d\nwd3=%d\nonce=%d\nmarks=%d\n", getpid(), wd1, wd3, once_wd, marks);
+	snprintf(info, sizeof(info), "pid=%d\nwd1=%d\nwd3=%d\nonce=%d\ngone=%d\nmarks=%d\n", getpid(), wd1, wd3, once_wd, gone_wd, marks);
 	put("info", info);
 	while (access(at("check"), F_OK) != 0) usleep(10000);
 
@@ -174,6 +182,13 @@ int main(int argc, char **argv)
 	e = next_event(&onceq);
 	int oneshot = e->wd == 1 && e->mask == IN_IGNORED;
 
+	/* the last close of the deleted file is seen by its watch */
+	static struct events goneq;
+	goneq.fd = gone;
+	close(gone_fd);
+	e = next_event(&goneq);
+	int deleted = e->wd == 1 && e->mask == IN_CLOSE_WRITE;
+
 	char path[4096];
 	append("fan-file");
 	unsigned long long m = fan_event(fan, path, sizeof(path));
@@ -185,11 +200,11 @@ int main(int argc, char **argv)
 	int fan_quiet = fan_event(fan, path, sizeof(path)) == 0;
 	int fan_flags = (fcntl(fan, F_GETFL) & O_NONBLOCK) != 0;
 
-	int ok = flags && masks && created && modified && quiet && next_wd && attrib && oneshot && fan_inode && fan_mount && fan_quiet && fan_flags;
+	int ok = flags && masks && created && modified && quiet && next_wd && attrib && oneshot && deleted && fan_inode && fan_mount && fan_quiet && fan_flags;
 	char result[1024];
 	snprintf(result, sizeof(result),
-		 "status=%s\nflags=%d\nmasks=%d\ncreated=%d\nmodified=%d\nquiet=%d\nnext_wd=%d\nattrib=%d\noneshot=%d\nfan_inode=%d\nfan_mount=%d\nfan_quiet=%d\nfan_flags=%d\n",
-		 ok ? "OK" : "BAD", flags, masks, created, modified, quiet, next_wd, attrib, oneshot, fan_inode, fan_mount, fan_quiet, fan_flags);
+		 "status=%s\nflags=%d\nmasks=%d\ncreated=%d\nmodified=%d\nquiet=%d\nnext_wd=%d\nattrib=%d\noneshot=%d\ndeleted=%d\nfan_inode=%d\nfan_mount=%d\nfan_quiet=%d\nfan_flags=%d\n",
+		 ok ? "OK" : "BAD", flags, masks, created, modified, quiet, next_wd, attrib, oneshot, deleted, fan_inode, fan_mount, fan_quiet, fan_flags);
 	put("result", result);
 	for (;;) pause();
 }

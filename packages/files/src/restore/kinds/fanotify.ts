@@ -1,9 +1,10 @@
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, errnoName, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
-import { RestoreFault } from '@criu-ts/subsystem';
+import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import { openPath } from '../../file-handle.js';
 import { readMounts } from '../../mountinfo.js';
 import type { FdRestorer } from '../fd-restorer.js';
+import type { RemappedFiles } from '../remapped-files.js';
 import { restoreFown } from '../fown.js';
 import { openWatched } from '../watched-inode.js';
 
@@ -27,30 +28,34 @@ const MARK_MOUNT = 2;
  * fanotify_mark calls, the second in the form the mark was made with (FAN_MARK_IGNORE or the older
  * FAN_MARK_IGNORED_MASK).
  */
-export const fanotifies: FdRestorer = {
-  field: 'ffy',
-  open(ffy: MessageValue) {
-    const nr = hostArch().syscalls;
-    const id = Number(ffy.id);
-    const flags = (Number(ffy.faflags) & ~(FAN_CLOEXEC | FAN_NONBLOCK)) | FAN_CLOEXEC | (Number(ffy.flags) & O_NONBLOCK ? FAN_NONBLOCK : 0);
-    const fd = sys(nr.fanotify_init, flags, Number(ffy.evflags));
-    if (fd < 0) throw new RestoreFault('files', `fanotify ${id}: fanotify_init(0x${flags.toString(16)}, 0x${Number(ffy.evflags).toString(16)}) failed: ${errnoName(-fd)}`);
-    try {
-      for (const mark of (ffy.mark ?? []) as MessageValue[]) addMark(fd, id, mark);
-      restoreFown(fd, ffy.fown as MessageValue | undefined, `fanotify ${id}`);
-    } catch (error) {
-      sys(nr.close, fd);
-      throw error;
-    }
-    return fd;
-  },
-};
+export function fanotifies(remaps: RemappedFiles): FdRestorer {
+  return {
+    field: 'ffy',
+    open: (ffy: MessageValue, plan: RestorePlan) => openFanotify(ffy, plan, remaps),
+  };
+}
 
-function addMark(fd: number, id: number, mark: MessageValue): void {
+function openFanotify(ffy: MessageValue, plan: RestorePlan, remaps: RemappedFiles): number {
+  const nr = hostArch().syscalls;
+  const id = Number(ffy.id);
+  const flags = (Number(ffy.faflags) & ~(FAN_CLOEXEC | FAN_NONBLOCK)) | FAN_CLOEXEC | (Number(ffy.flags) & O_NONBLOCK ? FAN_NONBLOCK : 0);
+  const fd = sys(nr.fanotify_init, flags, Number(ffy.evflags));
+  if (fd < 0) throw new RestoreFault('files', `fanotify ${id}: fanotify_init(0x${flags.toString(16)}, 0x${Number(ffy.evflags).toString(16)}) failed: ${errnoName(-fd)}`);
+  try {
+    for (const mark of (ffy.mark ?? []) as MessageValue[]) addMark(fd, id, mark, remaps, plan);
+    restoreFown(fd, ffy.fown as MessageValue | undefined, `fanotify ${id}`);
+  } catch (error) {
+    sys(nr.close, fd);
+    throw error;
+  }
+  return fd;
+}
+
+function addMark(fd: number, id: number, mark: MessageValue, remaps: RemappedFiles, plan: RestorePlan): void {
   const nr = hostArch().syscalls;
   const mount = Number(mark.type) === MARK_MOUNT;
   const what = mount ? `fanotify ${id} mark on mount ${(mark.me as MessageValue).mnt_id}` : `fanotify ${id} mark on inode ${(mark.ie as MessageValue).i_ino}`;
-  const target = mount ? openMount(what, mark.me as MessageValue) : openWatched(what, Number(mark.s_dev), BigInt((mark.ie as MessageValue).i_ino as bigint), (mark.ie as MessageValue).f_handle as MessageValue);
+  const target = mount ? openMount(what, mark.me as MessageValue) : openWatched(what, Number(mark.s_dev), BigInt((mark.ie as MessageValue).i_ino as bigint), (mark.ie as MessageValue).f_handle as MessageValue, remaps, plan);
   const path = kbuf(32);
   // the /proc link leads fanotify to the inode, or for a mount mark to the mount, the fd was opened on
   path.write(`/proc/self/fd/${target}\0`);

@@ -16,6 +16,7 @@ import { ttys } from './tty.js';
 
 /** The restore halves of every fd kind, fresh for one restore (some keep state for its length). */
 export function fdRestorers(options: FilesRestoreOptions, shmem?: ShmemFds, remaps = new RemappedFiles()): FdRestorer[] {
-  // deleted files (ghosts, link remaps) are reopened by regular files, FIFOs and mappings alike
-  return [regularFiles(remaps), fifos(remaps), pipes(), eventfds, eventpolls(), signalfds, timerfds, memfds(shmem), inotifies, fanotifies, pidfds(), ttys(options)];
+  // deleted files (ghosts, link remaps) are reopened by regular files, FIFOs and mappings alike,
+  // and watched again by inotify and fanotify
+  return [regularFiles(remaps), fifos(remaps), pipes(), eventfds, eventpolls(), signalfds, timerfds, memfds(shmem), inotifies(remaps), fanotifies(remaps), pidfds(), ttys(options)];
 }

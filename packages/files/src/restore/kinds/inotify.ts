@@ -1,7 +1,8 @@
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, errnoName, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
-import { RestoreFault } from '@criu-ts/subsystem';
+import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from '../fd-restorer.js';
+import type { RemappedFiles } from '../remapped-files.js';
 import { restoreFown } from '../fown.js';
 import { openWatched } from '../watched-inode.js';
 
@@ -17,38 +18,43 @@ const ENOTTY = 25;
 const MAX_SKIPPED = 1 << 16;
 
 /**
- * inotify instances, made here with every watch on the inode it was on (found by file handle) and
- * with the wd it had: INOTIFY_IOC_SETNEXTWD names the wd the next watch gets. Where the kernel lacks
- * it, wds are handed out in increasing order, so the watch is added and removed until it lands on
- * its number, and the IN_IGNORED events that leaves are read away before any task gets the instance.
+ * inotify instances, made here with every watch on the inode it was on (found by file handle, or the
+ * ghost the restore made of it when it was a deleted file still open) and with the wd it had:
+ * INOTIFY_IOC_SETNEXTWD names the wd the next watch gets. Where the kernel lacks it, wds are handed
+ * out in increasing order, so the watch is added and removed until it lands on its number, and the
+ * IN_IGNORED events that leaves are read away before any task gets the instance.
  */
-export const inotifies: FdRestorer = {
-  field: 'ify',
-  open(ify: MessageValue) {
-    const nr = hostArch().syscalls;
-    const id = Number(ify.id);
-    const fd = sys(nr.inotify_init1, IN_CLOEXEC | (Number(ify.flags) & O_NONBLOCK));
-    if (fd < 0) throw new RestoreFault('files', `inotify ${id}: inotify_init1 failed: ${errnoName(-fd)}`);
-    try {
-      const watches = [...((ify.wd ?? []) as MessageValue[])].sort((a, b) => Number(a.wd) - Number(b.wd));
-      let skipped = false;
-      for (const watch of watches) skipped = addWatch(fd, id, watch) || skipped;
-      if (skipped) drain(fd, id);
-      restoreFown(fd, ify.fown as MessageValue | undefined, `inotify ${id}`);
-    } catch (error) {
-      sys(nr.close, fd);
-      throw error;
-    }
-    return fd;
-  },
-};
+export function inotifies(remaps: RemappedFiles): FdRestorer {
+  return {
+    field: 'ify',
+    open: (ify: MessageValue, plan: RestorePlan) => openInotify(ify, plan, remaps),
+  };
+}
+
+function openInotify(ify: MessageValue, plan: RestorePlan, remaps: RemappedFiles): number {
+  const nr = hostArch().syscalls;
+  const id = Number(ify.id);
+  const fd = sys(nr.inotify_init1, IN_CLOEXEC | (Number(ify.flags) & O_NONBLOCK));
+  if (fd < 0) throw new RestoreFault('files', `inotify ${id}: inotify_init1 failed: ${errnoName(-fd)}`);
+  try {
+    const watches = [...((ify.wd ?? []) as MessageValue[])].sort((a, b) => Number(a.wd) - Number(b.wd));
+    let skipped = false;
+    for (const watch of watches) skipped = addWatch(fd, id, watch, remaps, plan) || skipped;
+    if (skipped) drain(fd, id);
+    restoreFown(fd, ify.fown as MessageValue | undefined, `inotify ${id}`);
+  } catch (error) {
+    sys(nr.close, fd);
+    throw error;
+  }
+  return fd;
+}
 
 /** Adds one watch with its wd; whether throwaway watches were needed to reach it. */
-function addWatch(fd: number, id: number, watch: MessageValue): boolean {
+function addWatch(fd: number, id: number, watch: MessageValue, remaps: RemappedFiles, plan: RestorePlan): boolean {
   const nr = hostArch().syscalls;
   const wd = Number(watch.wd);
   const what = `inotify ${id} watch ${wd}`;
-  const target = openWatched(what, Number(watch.s_dev), BigInt(watch.i_ino as bigint), watch.f_handle as MessageValue);
+  const target = openWatched(what, Number(watch.s_dev), BigInt(watch.i_ino as bigint), watch.f_handle as MessageValue, remaps, plan);
   const path = kbuf(32);
   // the /proc link leads inotify to the inode itself
   path.write(`/proc/self/fd/${target}\0`);
