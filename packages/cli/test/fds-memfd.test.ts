@@ -34,7 +34,8 @@ describe('a memfd', () => {
     expect(critDecodesAll(images)).toEqual([]);
     const dir = openImages(images);
     const inodes = new Map(entriesOf(dir, 'memfd.img').map((i) => [String(i.name), i]));
-    expect([...inodes.keys()].sort()).toEqual(['mapped-memfd', 'sealed-memfd', 'shared-memfd']);
+    // the shared anonymous memory is an object of the same kind, named as /proc shows it
+    expect([...inodes.keys()].sort()).toEqual(['/dev/zero', 'mapped-memfd', 'sealed-memfd', 'shared-memfd']);
     const shared = inodes.get('shared-memfd')!;
     expect(shared).toMatchObject({ size: BigInt(4 * PAGE + 1000), mode: 0o100640, seals: F_SEAL_GROW | F_SEAL_SHRINK });
     expect(inodes.get('sealed-memfd')).toMatchObject({ size: 12n, seals: F_SEAL_WRITE | F_SEAL_SEAL });
@@ -71,6 +72,7 @@ describe('a memfd', () => {
       fd_to_map: '1',
       reader_sees: '1',
       private: '1',
+      anon_private: '1',
       sealed_size: '1',
       sealed: '1',
       mapped_only: '1',

@@ -1,8 +1,9 @@
 /*
  * A program that checks its own state after a restore. It sets up:
  *   - 64 MiB of patterned heap memory,
- *   - a private mapping of a file with some pages modified (they differ from the file), and a
- *     MAP_DROPPABLE mapping,
+ *   - a private mapping of a file with some pages modified (they differ from the file), a
+ *     MAP_DROPPABLE mapping, and a read-only shared mapping of a file opened read-write (which may
+ *     be made writable),
  *   - a regular file open at offset 6,
  *   - a pipe with 11 unread bytes, its read end O_ASYNC and owned by the process, with SIGRTMIN+3
  *     (blocked) as its SIGIO signal,
@@ -105,6 +106,12 @@ int main(int argc, char **argv)
 	close(mfd);
 	memset(mapped + 4096, 'X', 4096); /* page 1 now differs from the file */
 
+	snprintf(path, sizeof(path), "%s/shared-ro", dir);
+	int sfd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ftruncate(sfd, 4096);
+	char *shared_ro = mmap(NULL, 4096, PROT_READ, MAP_SHARED, sfd, 0);
+	close(sfd);
+
 	snprintf(path, sizeof(path), "%s/file.txt", dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	write(fd, "hello world\n", 12);
@@ -167,6 +174,16 @@ int main(int argc, char **argv)
 	/* still a droppable mapping (its pages may be gone under memory pressure, which is its point) */
 	int droppable_ok = vmflag(droppable, "dp") && (droppable[4096] == 'z' || droppable[4096] == 0);
 	int map_ok = droppable_ok && mapped[0] == 'a' && mapped[4096] == 'X' && mapped[2 * 4096] == 'c' && mapped[3 * 4096 + 100] == 'd';
+	/* the read-only shared mapping may still become writable, and writes through it reach the file */
+	char written = 0;
+	snprintf(path, sizeof(path), "%s/shared-ro", dir);
+	if (mprotect(shared_ro, 4096, PROT_READ | PROT_WRITE) == 0) {
+		shared_ro[10] = 'w';
+		int check_fd = open(path, O_RDONLY);
+		pread(check_fd, &written, 1, 10);
+		close(check_fd);
+	}
+	map_ok = map_ok && written == 'w';
 	char word[6] = { 0 };
 	int file_ok = read(fd, word, 5) == 5 && strcmp(word, "world") == 0;
 	char buf[32] = { 0 };

@@ -95,7 +95,8 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       if (MADV_BY_VMFLAG[f] !== undefined) madv |= 1n << BigInt(MADV_BY_VMFLAG[f]);
       if (f === 'ss') refuse('vmas', pid, `task ${pid} has a shadow stack VMA ${where}: not supported yet`);
       // MAP_DROPPABLE is a mapping type of its own, not a private mapping with a flag (mmap refuses both);
-      // its pages are dumped all the same: the program finds them unless the kernel had dropped them
+      // as in CRIU its pages are not dumped: the kernel may drop them at any time, and the restored
+      // mapping starts as if it had
       if (f === 'dp') flags = (flags & ~MAP.PRIVATE) | MAP.DROPPABLE;
     }
     if (area.path === '[uprobes]') continue;
@@ -129,9 +130,10 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       // opened read-write or not as the mapping's file was (VM_MAYWRITE, "mw"): a read-only mapping of a
       // memfd sealed with F_SEAL_WRITE may write nothing, and a may-write one would keep the seal off
       fdflags = area.vmflags.includes('mw') ? O_RDWR : O_RDONLY;
-    } else if (!shared && isMemfdPath(path)) {
-      // a memfd mapped privately: the object is dumped with its pages once, as for its shared
-      // mappings; the pages the task has its own copies of are dumped as a private file mapping's
+    } else if (!shared && isSharedMemoryPath(path)) {
+      // a memfd (or shared anonymous memory, through /proc/PID/map_files) mapped privately: the
+      // object is dumped with its pages once, as for its shared mappings; the pages the task has its
+      // own copies of are dumped as a private file mapping's
       const link = `/proc/${pid}/map_files/${area.start.toString(16)}-${area.end.toString(16)}`;
       shmid = BigInt(files.sharedMemory(pid, link, path));
       status = VMA.AREA_REGULAR | VMA.FILE_PRIVATE | VMA.AREA_MEMFD;
@@ -140,15 +142,15 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       if (shared) refuse('vmas', pid, `task ${pid} has MAP_SHARED anonymous memory at ${where}: shared memory cannot be dumped yet`);
       status = VMA.AREA_REGULAR | VMA.ANON_PRIVATE;
     } else {
-      if (path.startsWith('[anon_shmem:') || path.startsWith('/SYSV') || path.startsWith('/memfd:')) {
-        refuse('vmas', pid, `task ${pid} maps shared anonymous memory privately or SysV shm at ${where}: not supported yet`);
-      }
+      if (path.startsWith('/SYSV')) refuse('vmas', pid, `task ${pid} maps SysV shared memory at ${where}: not supported yet`);
       // a deleted file is remapped by files.mapped (a ghost file, or a link remap)
       if (area.inode === 0) refuse('vmas', pid, `task ${pid} has a special mapping at ${where}: not supported yet`);
       const link = `/proc/${pid}/map_files/${area.start.toString(16)}-${area.end.toString(16)}`;
       shmid = BigInt(files.mapped(pid, link, path));
       status = VMA.AREA_REGULAR | (shared ? VMA.FILE_SHARED : VMA.FILE_PRIVATE);
-      fdflags = shared && prot & PROT.WRITE ? O_RDWR : O_RDONLY;
+      // a shared mapping of a file opened read-write may become writable (VM_MAYWRITE, "mw") even
+      // while it is not: reopened read-write, its mprotect to PROT_WRITE still works
+      fdflags = shared && (prot & PROT.WRITE || area.vmflags.includes('mw')) ? O_RDWR : O_RDONLY;
     }
     if (status & VMA.ANON_PRIVATE) flags |= MAP.ANONYMOUS;
     // /proc hides the guard page below a stack since Linux 4.12; CRIU puts it back into the VMA when there is room.
@@ -163,7 +165,7 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       entry,
       start,
       end: area.end,
-      dumpPages: !shared && !special,
+      dumpPages: !shared && !special && !(flags & MAP.DROPPABLE),
       privateFile: (status & VMA.FILE_PRIVATE) !== 0,
       lazy: (status & VMA.ANON_PRIVATE) !== 0 && !special && !(flags & (MAP.LOCKED | MAP.HUGETLB)),
     });
@@ -171,13 +173,9 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
   return out;
 }
 
-/** How /proc names a shmem object mapped shared: anonymous (named or not) or a memfd. */
+/** How /proc names a shmem object: anonymous shared memory (named or not) or a memfd. */
 function isSharedMemoryPath(path: string): boolean {
-  return path === '/dev/zero (deleted)' || path.startsWith('[anon_shmem:') || isMemfdPath(path);
-}
-
-function isMemfdPath(path: string): boolean {
-  return path.startsWith('/memfd:') && path.endsWith(' (deleted)');
+  return path === '/dev/zero (deleted)' || path.startsWith('[anon_shmem:') || (path.startsWith('/memfd:') && path.endsWith(' (deleted)'));
 }
 
 function parseSmaps(text: string): SmapsArea[] {

@@ -15,6 +15,7 @@ const VMA_AREA_VSYSCALL = 1 << 2;
 const VMA_AREA_VDSO = 1 << 3;
 const VMA_FILE_PRIVATE = 1 << 6;
 const VMA_FILE_SHARED = 1 << 7;
+const VMA_AREA_MEMFD = 1 << 14;
 const VMA_AREA_VVAR = 1 << 12;
 
 const PROT_WRITE = 0x2;
@@ -26,6 +27,7 @@ const MREMAP_MAYMOVE = 1;
 const MREMAP_FIXED = 2;
 const O_RDONLY = 0;
 const O_RDWR = 2;
+const O_ACCMODE = 3;
 const O_CLOEXEC = 0x80000;
 /** The task is of this machine's architecture, whose value Node knows (it differs between them). */
 const O_DIRECT = constants.O_DIRECT;
@@ -46,12 +48,21 @@ interface Vma {
   flags: number;
   status: number;
   madv: bigint;
-  /** How the mapped file was open (O_RDONLY or O_RDWR), for shared mappings. */
+  /**
+   * How the mapped file was open (O_RDONLY or O_RDWR), for shared mappings; images without it: read-
+   * write for shared memory, and for a file as its protection asks.
+   */
   fdflags: number;
+}
+
+/** A mapping of a file that is not shared memory. */
+function isPlainFile(status: number): boolean {
+  return (status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) !== 0 && (status & VMA_AREA_MEMFD) === 0;
 }
 
 function vmasOf(task: TaskPlan): Vma[] {
   return ((task.mm.vmas ?? []) as MessageValue[]).map((v) => ({
+    fdflags: Number(v.fdflags ?? (isPlainFile(Number(v.status)) && !(Number(v.prot) & PROT_WRITE) ? O_RDONLY : O_RDWR)),
     start: BigInt(v.start as bigint),
     end: BigInt(v.end as bigint),
     pgoff: BigInt(v.pgoff as bigint),
@@ -60,7 +71,6 @@ function vmasOf(task: TaskPlan): Vma[] {
     flags: Number(v.flags),
     status: Number(v.status),
     madv: BigInt((v.madv as bigint | undefined) ?? 0n),
-    fdflags: Number(v.fdflags ?? O_RDWR),
   }));
 }
 
@@ -138,8 +148,9 @@ export function restoreVmas(task: RemoteTask, plan: TaskPlan, restore: RestorePl
       if (!object) throw new RestoreFault('memory', `the VMA at 0x${vma.start.toString(16)} maps shared memory ${shmid}, which the images do not describe`, plan.pid);
       mapSharedMemory(task, vma, object, shmem);
     } else if (vma.status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
-      const shared = (vma.flags & MAP_SHARED) !== 0 && (vma.prot & PROT_WRITE) !== 0;
-      const fd = openMappedFile(task, restore, vma.shmid, plan.pid, shared ? O_RDWR : O_RDONLY, deleted);
+      // a shared mapping is writable, or may become so, through a file opened read-write
+      const writable = (vma.flags & MAP_SHARED) !== 0 && ((vma.prot & PROT_WRITE) !== 0 || (vma.fdflags & O_ACCMODE) === O_RDWR);
+      const fd = openMappedFile(task, restore, vma.shmid, plan.pid, writable ? O_RDWR : O_RDONLY, deleted);
       try {
         // MAP_SHARED file pages are the file's: mapped writable only if they were
         task.call('mmap', [vma.start, length, vma.flags & MAP_SHARED ? vma.prot : prot, fixed & ~MAP_ANONYMOUS, fd, vma.pgoff]);

@@ -8,6 +8,8 @@
  *   sealed: memfd "sealed-memfd", "hello sealed", seals F_SEAL_WRITE|F_SEAL_SEAL, then mapped
  *           MAP_SHARED read-only (a mapping that may never write).
  *   mapped: memfd "mapped-memfd" made without MFD_ALLOW_SEALING, only mapped (its fd closed).
+ *   anon:   2 pages of MAP_SHARED anonymous memory, also mapped MAP_PRIVATE through
+ *           /proc/self/map_files, page 0 written there (the task's own copy).
  * Writes "pid=P" to DIR/info; once DIR/check appears it checks each and writes DIR/result:
  * status=OK or BAD with each check.
  */
@@ -87,6 +89,15 @@ int main(int argc, char **argv)
 	close(mfd);
 	strcpy(only, "only mapped");
 
+	char *anon = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	strcpy(anon, "anon shared");
+	char anon_link[128];
+	snprintf(anon_link, sizeof(anon_link), "/proc/self/map_files/%lx-%lx", (unsigned long)anon, (unsigned long)anon + 2 * PAGE);
+	int anon_fd = open(anon_link, O_RDWR);
+	char *anon_private = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, anon_fd, 0);
+	close(anon_fd);
+	strcpy(anon_private, "own copy");
+
 	char info[64];
 	snprintf(info, sizeof(info), "pid=%d\n", getpid());
 	put("info", info);
@@ -119,6 +130,9 @@ int main(int argc, char **argv)
 	int reader_sees = read(reader, got, 2) == 2 && got[0] == 'Z' && got[1] == 'Y';
 	/* the private mapping keeps its own copy of page 1, and still maps the object where it has none */
 	int private_ok = private_map[PAGE] == 'P' && private_map[PAGE + 1] == pattern(PAGE + 1) && private_map[100] == 'Z' && map[PAGE] == pattern(PAGE);
+	/* the private mapping of the shared anonymous memory keeps its copy and sees the rest change */
+	strcpy(anon + PAGE, "later");
+	int anon_ok = strcmp(anon, "anon shared") == 0 && strcmp(anon_private, "own copy") == 0 && strcmp(anon_private + PAGE, "later") == 0;
 	/* the seals still hold */
 	int sealed_size = ftruncate(shared, SIZE + PAGE) < 0 && errno == EPERM && ftruncate(shared, PAGE) < 0 && errno == EPERM;
 
@@ -136,12 +150,12 @@ int main(int argc, char **argv)
 		if (strtoul(line, NULL, 16) == (unsigned long)only && strstr(line, "/memfd:mapped-memfd (deleted)")) only_ok = strcmp(only, "only mapped") == 0;
 	fclose(maps);
 
-	int ok = name && size && mode && seals && contents && hole && offset && flags && one_inode && map_to_fd && fd_to_map && reader_sees && private_ok && sealed_size &&
+	int ok = name && size && mode && seals && contents && hole && offset && flags && one_inode && map_to_fd && fd_to_map && reader_sees && private_ok && anon_ok && sealed_size &&
 		 sealed_ok && only_ok;
 	char result[1024];
 	snprintf(result, sizeof(result),
-		 "status=%s\nname=%d\nsize=%d\nmode=%d\nseals=%d\ncontents=%d\nhole=%d\noffset=%d\nflags=%d\none_inode=%d\nmap_to_fd=%d\nfd_to_map=%d\nreader_sees=%d\nprivate=%d\nsealed_size=%d\nsealed=%d\nmapped_only=%d\n",
-		 ok ? "OK" : "BAD", name, size, mode, seals, contents, hole, offset, flags, one_inode, map_to_fd, fd_to_map, reader_sees, private_ok, sealed_size, sealed_ok, only_ok);
+		 "status=%s\nname=%d\nsize=%d\nmode=%d\nseals=%d\ncontents=%d\nhole=%d\noffset=%d\nflags=%d\none_inode=%d\nmap_to_fd=%d\nfd_to_map=%d\nreader_sees=%d\nprivate=%d\nanon_private=%d\nsealed_size=%d\nsealed=%d\nmapped_only=%d\n",
+		 ok ? "OK" : "BAD", name, size, mode, seals, contents, hole, offset, flags, one_inode, map_to_fd, fd_to_map, reader_sees, private_ok, anon_ok, sealed_size, sealed_ok, only_ok);
 	put("result", result);
 	for (;;) pause();
 }
