@@ -113,7 +113,7 @@ function expectFiredOnTime(role: Role, report: Record<string, string>, images: s
 }
 
 describe('task state across dump, kill and restore', () => {
-  it('a root -> child -> grandchild tree keeps ids, groups, capabilities, securebits, scheduling, affinity, limits, signals and timers', async () => {
+  it('a root -> child -> grandchild tree keeps ids, groups, capabilities, securebits, scheduling, affinity, limits, subreaper, membarrier, signals and timers', async () => {
     const { t, ready } = await startTree();
     const pids = ROLES.map((role) => ready[role].pid);
     const images = await dumpTree(t.pid);
@@ -136,6 +136,8 @@ describe('task state across dump, kill and restore', () => {
     // the state compared is the one the workload set up, not a default that happens to match
     expect(root).toMatchObject({ Uid: '0 0 0 0', Groups: '4 24', CapInh: '0000000000000401', CapAmb: '0000000000000400', secbits: '0x53' });
     expect(root).toMatchObject({ nice: '3', policy: '0x2/5', affinity: '0', oom_score_adj: '100', dumpable: '1', NoNewPrivs: '0' });
+    expect(root).toMatchObject({ subreaper: '1', membarrier: '0x10' }); // MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+    expect(child).toMatchObject({ subreaper: '0', membarrier: '0' });
     expect(BigInt(`0x${root.CapBnd}`) & ((1n << 16n) | (1n << 22n) | (1n << 27n))).toBe(0n); // CAP_SYS_MODULE, CAP_SYS_BOOT, CAP_MKNOD
     expect(BigInt(`0x${root.CapEff}`) & ((1n << 5n) | (1n << 21n))).toBe(0n); // CAP_KILL, CAP_SYS_ADMIN
     expect(Number(root.thread_hits)).toBeGreaterThan(2);

@@ -27,21 +27,21 @@ function state(pid: number): string | undefined {
 }
 
 describe('zombies and stopped tasks', () => {
-  it('come back as zombies with their statuses and as a stopped task that can be continued', async () => {
+  it('come back as zombies with their statuses and as stopped tasks, each stopped by its own signal, that can be continued', async () => {
     const t = await startDetached(compile('zombies-stopped'));
-    const [exited, signaled, stopped] = [Number(t.info.exited), Number(t.info.signaled), Number(t.info.stopped)];
-    expect([state(exited), state(signaled), state(stopped)]).toEqual(['Z', 'Z', 'T']);
+    const [exited, signaled, stopped, tstp] = [Number(t.info.exited), Number(t.info.signaled), Number(t.info.stopped), Number(t.info.tstp)];
+    expect([state(exited), state(signaled), state(stopped), state(tstp)]).toEqual(['Z', 'Z', 'T', 'T']);
     const images = mkdtempSync(join(tmpdir(), 'zombies-'));
     dirs.push(images);
     const dumped = await dump({ pid: t.pid, imagesDir: images })();
     if (dumped._tag === 'Left') throw new Error(`dump failed: ${dumped.left.message}`);
     const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && [t.pid, exited, signaled, stopped].some((p) => existsSync(`/proc/${p}`))) await sleep(10);
+    while (Date.now() < deadline && [t.pid, exited, signaled, stopped, tstp].some((p) => existsSync(`/proc/${p}`))) await sleep(10);
 
     const restored = await restore({ imagesDir: images })();
     if (restored._tag === 'Left') throw new Error(`restore failed: ${restored.left.message}`);
-    expect(restored.right.tasks).toBe(5);
-    expect([state(exited), state(signaled), state(stopped)]).toEqual(['Z', 'Z', 'T']);
+    expect(restored.right.tasks).toBe(6);
+    expect([state(exited), state(signaled), state(stopped), state(tstp)]).toEqual(['Z', 'Z', 'T', 'T']);
     expect(await selfCheck(t)).toMatchObject({ status: 'OK', exited: '1', signaled: '1', stopped: '1' });
   });
 });

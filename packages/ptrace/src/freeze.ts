@@ -13,6 +13,8 @@ export type StopKind = 'interrupt' | 'group-stop';
 export interface FrozenThread {
   readonly tid: number;
   readonly stop: StopKind;
+  /** For a group-stop: the signal that stopped it (SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU). */
+  readonly stopSignal?: number;
   /** /proc state letter just before it was seized ('R', 'S', 'D', 'T'...). */
   readonly stateBefore: string;
 }
@@ -198,7 +200,7 @@ function waitForStop(tid: number, timeoutMs: number, stateBefore: string): Froze
     if (st.kind !== 'stopped') return undefined;
     if (st.event === PTRACE_EVENT.STOP) {
       const groupStop = st.signal === SIG.SIGSTOP || st.signal === SIG.SIGTSTP || st.signal === SIG.SIGTTIN || st.signal === SIG.SIGTTOU;
-      return { tid, stop: groupStop ? 'group-stop' : 'interrupt', stateBefore };
+      return groupStop ? { tid, stop: 'group-stop', stopSignal: st.signal, stateBefore } : { tid, stop: 'interrupt', stateBefore };
     }
     const sig = st.event === 0 && st.signal !== (SIG.SIGTRAP | 0x80) ? st.signal : 0;
     const r = tryPtrace(PTRACE.CONT, tid, 0, sig);

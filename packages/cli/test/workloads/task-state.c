@@ -13,8 +13,9 @@
  *            NO_CAP_AMBIENT_RAISE
  *   misc     SCHED_RR 5, nice 3, CPU 0   SCHED_BATCH nice 7, last     nice 10 reset-on-fork, CPU 0,
  *            oom 100, a thread with a    CPU, oom 300, slack 200 us,  oom 500, slack 1 ms, no_new_privs,
- *            SIGEV_THREAD_ID timer       THP off, no_new_privs,       dumpable 0, ADDR_NO_RANDOMIZE,
- *                                        dumpable 1                   loginuid 1234
+ *            SIGEV_THREAD_ID timer,      THP off, no_new_privs,       dumpable 0, ADDR_NO_RANDOMIZE,
+ *            child subreaper,            dumpable 1                   loginuid 1234
+ *            membarrier registered
  *
  * and in every task: a blocked SIGUSR2 pending on the thread, a blocked real-time signal queued 3 times
  * with distinct values, ITIMER_REAL every 100 ms, lowered RLIMIT_NOFILE and RLIMIT_CORE, and POSIX timers
@@ -184,6 +185,11 @@ static void take_snapshot(struct snapshot *s)
 	proc_file(s, "loginuid", "/proc/self/loginuid");
 	add(s, "timerslack", "%d", prctl(PR_GET_TIMERSLACK));
 	add(s, "thp_disable", "%d", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
+	int subreaper = -1;
+	prctl(PR_GET_CHILD_SUBREAPER, &subreaper, 0, 0, 0);
+	add(s, "subreaper", "%d", subreaper);
+	/* MEMBARRIER_CMD_GET_REGISTRATIONS */
+	add(s, "membarrier", "%#lx", syscall(SYS_membarrier, 1 << 9, 0, 0));
 	struct rlimit nofile, core;
 	getrlimit(RLIMIT_NOFILE, &nofile);
 	getrlimit(RLIMIT_CORE, &core);
@@ -332,6 +338,9 @@ static void setup_root(void)
 	MUST(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE, 0, 0));
 	/* SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_KEEP_CAPS | SECBIT_NO_CAP_AMBIENT_RAISE */
 	MUST(prctl(PR_SET_SECUREBITS, 0x53, 0, 0, 0));
+	MUST(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	/* MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED */
+	MUST(syscall(SYS_membarrier, 1 << 4, 0, 0));
 }
 
 /* After the signal mask is set: the thread inherits it, so the queued signals stay queued. */

@@ -21,8 +21,9 @@ export function dumpTaskCores(task: FrozenTask, arch: Arch, remote: DumpRemote):
   const tids = [task.pid, ...task.threads.map((t) => t.tid).filter((t) => t !== task.pid).sort((a, b) => a - b)];
   const threads: ThreadCore[] = tids.map((tid) => dumpThreadCore(task.pid, tid, arch, remote));
   const leader = threads[0];
-  const stopped = task.threads.find((t) => t.tid === task.pid)?.stop === 'group-stop';
-  const tc = dumpTaskCore(task.pid, remote, { stopped, blkSigset: leader.blkSigset });
+  const main = task.threads.find((t) => t.tid === task.pid);
+  const stopSignal = main?.stop === 'group-stop' ? main.stopSignal : undefined;
+  const tc = dumpTaskCore(task.pid, remote, { stopSignal, blkSigset: leader.blkSigset });
   const cores = threads.map((t, i) => {
     const core: MessageValue = { mtype: MTYPE_X86_64, thread_info: t.threadInfo as unknown as MessageValue };
     if (i === 0) core.tc = tc;

@@ -8,14 +8,15 @@ import type { DumpRemote } from '@criu-ts/subsystem';
 const PR_GET_CHILD_SUBREAPER = 37;
 const SIGKILL = 9;
 const SIGSTOP = 19;
+const MEMBARRIER_CMD_GET_REGISTRATIONS = 1 << 9;
 const RLIM_NLIMITS = 16;
 
 /** CRIU's task_state numbers (compel's task-state.h). */
 export const TASK_STATE = { ALIVE: 1, DEAD: 2, STOPPED: 3, ZOMBIE: 6 } as const;
 
 export interface TaskCoreOptions {
-  /** The task sat in a job-control stop when frozen. */
-  readonly stopped: boolean;
+  /** The signal of the job-control stop the task sat in when frozen, if it did. */
+  readonly stopSignal: number | undefined;
   /** The leader's blocked-signal mask. */
   readonly blkSigset: bigint;
 }
@@ -64,9 +65,11 @@ export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOpti
   remote.write(pid, scratch, new Uint8Array(8));
   remote.call(pid, 'prctl', [PR_GET_CHILD_SUBREAPER, scratch, 0, 0, 0]);
   const childSubreaper = (words(1)[0] & 0xffff_ffffn) !== 0n;
+  // the membarrier commands the process registered for (before Linux 6.3 the kernel cannot tell)
+  const registered = remote.callRaw(pid, 'membarrier', [MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0]);
 
   const tc: MessageValue = {
-    task_state: opts.stopped ? TASK_STATE.STOPPED : TASK_STATE.ALIVE,
+    task_state: opts.stopSignal !== undefined ? TASK_STATE.STOPPED : TASK_STATE.ALIVE,
     exit_code: 0,
     personality: parseInt(readProc(`/proc/${pid}/personality`, pid, step).trim(), 16),
     flags: Number(stat(9)),
@@ -80,7 +83,8 @@ export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOpti
     sigactions,
     child_subreaper: childSubreaper,
   };
-  if (opts.stopped) tc.stop_signo = SIGSTOP;
+  if (registered > 0n) tc.membarrier_registration_mask = Number(registered);
+  if (opts.stopSignal !== undefined) tc.stop_signo = opts.stopSignal;
   return tc;
 }
 

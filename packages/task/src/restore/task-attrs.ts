@@ -1,15 +1,18 @@
 /**
  * Process-wide settings with no ordering constraint among them, put back once the task's memory is
  * in place (a personality such as READ_IMPLIES_EXEC changes what later mappings get) and before its
- * credentials (a loginuid needs CAP_AUDIT_CONTROL): personality, loginuid, oom_score_adj and the
- * transparent-hugepage opt-out.
+ * credentials (a loginuid needs CAP_AUDIT_CONTROL): personality, loginuid, oom_score_adj, the
+ * transparent-hugepage opt-out, the child-subreaper flag and the membarrier registrations.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
 import { type RemoteTask, RestoreFault } from '@criu-ts/subsystem';
 import { checkedCall } from './checked-call.js';
 
+const PR_SET_CHILD_SUBREAPER = 36;
 const PR_SET_THP_DISABLE = 41;
+/** The MEMBARRIER_CMD_REGISTER_* commands, each one bit of the registration mask. */
+const MEMBARRIER_REGISTRATIONS = [1 << 2, 1 << 4, 1 << 6, 1 << 8];
 const AT_FDCWD = -100;
 const O_WRONLY = 1;
 const O_CLOEXEC = 0o2000000;
@@ -27,6 +30,11 @@ export function restoreTaskAttrs(task: RemoteTask, core: MessageValue, mm: Messa
   if (tc.loginuid !== undefined) restoreLoginuid(task, Number(tc.loginuid) >>> 0, pid);
   if (tc.oom_score_adj !== undefined) restoreOomScoreAdj(Number(tc.oom_score_adj), pid);
   if (mm.thp_disabled) checkedCall(task, STEP, pid, 'disable transparent huge pages', 'prctl', [PR_SET_THP_DISABLE, 1, 0, 0, 0]);
+  if (tc.child_subreaper) checkedCall(task, STEP, pid, 'become a child subreaper', 'prctl', [PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0]);
+  const registrations = Number(tc.membarrier_registration_mask ?? 0);
+  for (const command of MEMBARRIER_REGISTRATIONS) {
+    if (registrations & command) checkedCall(task, STEP, pid, `register for membarrier command 0x${command.toString(16)}`, 'membarrier', [command, 0, 0]);
+  }
 }
 
 /**
