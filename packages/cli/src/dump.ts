@@ -5,7 +5,7 @@ import { FileLocks, type FilesDumpOptions, TreeFiles } from '@criu-ts/files';
 import { collectVmas, dumpPages, mmEntry, mmRemoteState, type SelfWriter, SharedMemory } from '@criu-ts/mem';
 import { type Arch, freezeTree, hostArch, installFd, thawTree, type FrozenTree } from '@criu-ts/ptrace';
 import { DumpFault } from '@criu-ts/subsystem';
-import { checkSameNamespaces, checkTaskSupported, zombieCore, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
+import { checkNothingShared, checkSameNamespaces, checkTaskSupported, zombieCore, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
 import * as E from 'fp-ts/lib/Either.js';
 import { finishTree, type DumpEnding } from './dump/finish.js';
 import { TreeRemote } from './dump/remote.js';
@@ -105,6 +105,7 @@ function dumpFrozen(
     checkTaskSupported(task.pid, task.threads.map((t) => t.tid));
     locks.collect(task.pid);
   }
+  checkNothingShared(tree.tasks.filter((task) => !task.zombie).map((task) => task.pid));
 
   mkdirSync(options.imagesDir, { recursive: true });
   const dir = E.getOrElseW((e: { message: string }) => {

@@ -182,6 +182,15 @@ describe('dumpTree', () => {
     expect((await selfCheck(t)).ok).toBe('1');
   });
 
+  it('refuses processes that share one fd table (CLONE_FILES), naming both, and the program runs on', async () => {
+    const t: Target = await startDetached(bin, ['shared-files']);
+    const r = dumpTree({ pid: t.pid, imagesDir: imagesDir('shared-files'), leaveRunning: true });
+    expect(E.isLeft(r)).toBe(true);
+    if (E.isLeft(r)) expect(r.left.message).toContain(`tasks ${[t.pid, Number(t.info.sharer)].sort((a, b) => a - b).join(' and ')} share one fd table (CLONE_FILES)`);
+    expect(tracerOf(t.pid)).toBe(0);
+    expect((await selfCheck(t)).ok).toBe('1');
+  });
+
   it('refuses a task another tracer holds, naming both, and leaves it to that tracer', async () => {
     const t = await startDetached(bin);
     const other = spawn(compile('other-tracer'), [String(t.pid)], { stdio: 'ignore' });

@@ -1,9 +1,13 @@
 /* A dump target with known state: a heap buffer and a big mmap'd buffer holding a pattern, a
  * regular file at offset 5, a pipe with unread bytes, and a second thread counting. When DIR/check
- * appears it checks all of that and writes DIR/result (ok=1 or ok=0 with what failed). */
+ * appears it checks all of that and writes DIR/result (ok=1 or ok=0 with what failed).
+ * A second argument adds: "socket" a socket pair; "shared-files" a child process that shares the
+ * fd table (clone with CLONE_FILES, not a thread), whose pid is "sharer" in DIR/info. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +44,12 @@ static void put(const char *dir, const char *name, const char *text) {
   rename(tmp, fin);
 }
 
+static int sleep_forever(void *arg) {
+  (void)arg;
+  for (;;) pause();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *dir = argv[1];
   unsigned char *big = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -55,11 +65,14 @@ int main(int argc, char **argv) {
   write(p[1], "pipe-bytes-xyz", 14);
   int sv[2] = {-1, -1};
   if (argc > 2 && !strcmp(argv[2], "socket")) socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  pid_t sharer = -1;
+  static char sharer_stack[64 * 1024];
+  if (argc > 2 && !strcmp(argv[2], "shared-files")) sharer = clone(sleep_forever, sharer_stack + sizeof sharer_stack, CLONE_FILES | SIGCHLD, NULL);
   pthread_t t;
   pthread_create(&t, NULL, spin, NULL);
 
   char info[512];
-  snprintf(info, sizeof info, "pid=%d\nbig=%p\nsmall=%p\nfd=%d\npipe_r=%d\npipe_w=%d\nsock=%d\n", getpid(), (void *)big, (void *)small, fd, p[0], p[1], sv[0]);
+  snprintf(info, sizeof info, "pid=%d\nbig=%p\nsmall=%p\nfd=%d\npipe_r=%d\npipe_w=%d\nsock=%d\nsharer=%d\n", getpid(), (void *)big, (void *)small, fd, p[0], p[1], sv[0], sharer);
   put(dir, "info", info);
 
   char check[4200];

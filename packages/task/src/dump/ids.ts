@@ -1,5 +1,6 @@
 import { readlinkSync } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
+import { hostArch, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
 
 /** Namespace kinds in the order CRIU numbers them in ids and inventory images. */
@@ -37,10 +38,40 @@ export function checkSameNamespaces(pid: number): void {
   }
 }
 
+/** kcmp's kinds of per-process objects that clone without CLONE_THREAD may still share. */
+const SHAREABLE = [
+  ['memory (CLONE_VM)', 1],
+  ['fd table (CLONE_FILES)', 2],
+  ['working directory, root and umask (CLONE_FS)', 3],
+  ['signal handlers (CLONE_SIGHAND)', 4],
+] as const;
+
+/**
+ * Refuses processes of the tree that share their memory, fd table, fs state or signal handlers with
+ * another: each process is restored with its own, which would part them without a word. kcmp orders
+ * the kernel objects, so sorting the processes by each kind puts sharers side by side.
+ */
+export function checkNothingShared(pids: readonly number[]): void {
+  const nr = hostArch().syscalls;
+  for (const [what, type] of SHAREABLE) {
+    const order = (a: number, b: number): number => {
+      const r = sys(nr.kcmp, a, b, type, 0, 0);
+      if (r < 0) refuse('task-check', a, `kcmp of the ${what} of tasks ${a} and ${b} failed: errno ${-r}`);
+      return r === 0 ? 0 : r === 1 ? -1 : 1;
+    };
+    const sorted = [...pids].sort(order);
+    for (let i = 1; i < sorted.length; i++) {
+      if (order(sorted[i - 1], sorted[i]) !== 0) continue;
+      const [a, b] = [sorted[i - 1], sorted[i]].sort((x, y) => x - y);
+      refuse('task-check', a, `tasks ${a} and ${b} share one ${what}: sharing it between processes is not supported yet`);
+    }
+  }
+}
+
 /**
  * ids-PID.img: the ids of the kernel objects a task may share with others. Each task gets its own
- * (sharing an mm, files or fs table between processes is not detected yet); id 1 is the dumper's own,
- * as in CRIU's inventory.
+ * (checkNothingShared refuses processes that share them); id 1 is the dumper's own, as in CRIU's
+ * inventory.
  */
 export function taskIds(objectId: number): MessageValue {
   return { vm_id: objectId, files_id: objectId, fs_id: objectId, sighand_id: objectId, ...namespaceIds() };

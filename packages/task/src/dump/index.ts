@@ -6,7 +6,7 @@ export { dumpTaskCore, checkTaskSupported, TASK_STATE } from './task-core.js';
 export type { TaskCoreOptions } from './task-core.js';
 export { dumpCreds } from './creds.js';
 export { pstreeEntries } from './pstree.js';
-export { taskIds, inventoryEntry, namespaceIds, checkSameNamespaces } from './ids.js';
+export { taskIds, inventoryEntry, namespaceIds, checkSameNamespaces, checkNothingShared } from './ids.js';
 export { dumpPosixTimers } from './posix-timers.js';
 export { dumpSched } from './sched.js';
 export { zombieCore } from './zombie.js';
