@@ -40,7 +40,7 @@ function criuTs(...args: string[]) {
 type Remap = { orig_id: number; remap_id: number; remap_type: string };
 
 describe('deleted files', () => {
-  it('are saved as ghost files and come back nameless with their contents, holes, offsets, size, mode, owner and times (a removed working directory too)', async () => {
+  it('are saved as ghost files and come back nameless with their contents, holes, offsets, size, mode, owner and times (a removed working directory, and a directory whose parent was removed too)', async () => {
     const { t, shm } = await start('ghost');
     const images = imagesDir();
     await dumpOrThrow(t.pid, images);
@@ -48,12 +48,13 @@ describe('deleted files', () => {
 
     expect(critDecodesAll(images)).toEqual([]);
     const remaps = critDecode(images, 'remap-fpath.img').entries as Remap[];
-    // sparse.bin twice (two open files), small.txt, the O_TMPFILE file, the directory, the FIFO, the working directory
-    expect(remaps).toHaveLength(7);
+    // sparse.bin twice (two open files), small.txt, the O_TMPFILE file, the directory, the FIFO, the
+    // working directory, the directory in a removed directory
+    expect(remaps).toHaveLength(8);
     expect(new Set(remaps.map((r) => r.remap_type))).toEqual(new Set(['GHOST']));
-    expect(new Set(remaps.map((r) => r.remap_id)).size).toBe(6);
+    expect(new Set(remaps.map((r) => r.remap_id)).size).toBe(7);
     const ghosts = readdirSync(images).filter((n) => /^ghost-file-[0-9a-f]+\.img$/.test(n));
-    expect(ghosts).toHaveLength(6);
+    expect(ghosts).toHaveLength(7);
     const files = critDecode(images, 'files.img').entries as { id: number; reg?: { name: string } }[];
     const sparse = files.find((f) => f.reg?.name === join(t.dir, 'sparse.bin'))!;
     const sparseGhost = remaps.find((r) => r.orig_id === sparse.id)!.remap_id;
@@ -64,10 +65,10 @@ describe('deleted files', () => {
 
     expect(await restoreOrThrow(images)).toBe(t.pid);
     const check = await selfCheck(t);
-    expect(check).toMatchObject({ sparse_meta: '1', sparse_data: '1', second: '1', small: '1', tmpfile: '1', gone_dir: '1', fifo: '1', cwd: '1' });
+    expect(check).toMatchObject({ sparse_meta: '1', sparse_data: '1', second: '1', small: '1', tmpfile: '1', gone_dir: '1', fifo: '1', cwd: '1', nested: '1' });
     expectOk(check);
     // nothing left on disk: the ghosts were unlinked once open
-    expect(readdirSync(t.dir).filter((n) => n.includes('ghost') || n === 'sparse.bin' || n === 'gone' || n === 'gonecwd')).toEqual([]);
+    expect(readdirSync(t.dir).filter((n) => n.includes('ghost') || n === 'sparse.bin' || n === 'gone' || n === 'gonecwd' || n === 'outer')).toEqual([]);
     expect(readdirSync(shm)).toEqual([]);
   });
 

@@ -1,4 +1,5 @@
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { RestoreFault } from '@criu-ts/subsystem';
@@ -26,7 +27,8 @@ const EEXIST = 17;
  * Recreates ghost file `id` (a file deleted while open, saved in ghost-file-<id>.img) for the deleted
  * file `path`, and returns our fd of it, which has no name left: the file is made next to `path` under
  * CRIU's temporary name, given its contents, owner, mode and times, moved onto `path` if that name is
- * free (so /proc shows the old name, " (deleted)"), and unlinked.
+ * free (so /proc shows the old name, " (deleted)"), and unlinked. Directories on the way to `path`
+ * that were removed too are made for the while and removed again.
  */
 export function makeGhost(imagesDir: string, id: number, path: string): number {
   const image = `ghost-file-${id.toString(16)}.img`;
@@ -41,6 +43,7 @@ export function makeGhost(imagesDir: string, id: number, path: string): number {
   };
   const nr = hostArch().syscalls;
   const name = cString(temp);
+  const parents = makeMissingParents(path);
   let anchor = -1;
   let made = false;
   let at = temp;
@@ -89,6 +92,31 @@ export function makeGhost(imagesDir: string, id: number, path: string): number {
     throw error;
   } finally {
     keepAlive(name);
+    removeDirectories(parents);
+  }
+}
+
+/** Makes the directories missing on the way to `path` (mode 0700), outermost first; returns them. */
+function makeMissingParents(path: string): string[] {
+  const missing: string[] = [];
+  for (let dir = dirname(path); dir !== dirname(dir) && !existsSync(dir); dir = dirname(dir)) missing.unshift(dir);
+  const made: string[] = [];
+  for (const dir of missing) {
+    const at = cString(dir);
+    const r = sys(hostArch().syscalls.mkdirat, AT_FDCWD, addressOf(at), 0o700);
+    keepAlive(at);
+    if (r < 0) break;
+    made.push(dir);
+  }
+  return made;
+}
+
+/** Removes directories makeMissingParents made, innermost first (one something else has filled stays). */
+function removeDirectories(dirs: readonly string[]): void {
+  for (const dir of [...dirs].reverse()) {
+    const at = cString(dir);
+    sys(hostArch().syscalls.unlinkat, AT_FDCWD, addressOf(at), AT_REMOVEDIR);
+    keepAlive(at);
   }
 }
 

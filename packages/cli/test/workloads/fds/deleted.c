@@ -8,6 +8,7 @@
  *           dir       DIR/gone, removed while open
  *           fifo      DIR/gfifo, removed while open read-write with 10 bytes queued
  *           cwd       DIR/gonecwd, the working directory, removed
+ *           nested    DIR/outer/inner, removed while open, and DIR/outer after it
  *   big:    a 2 MiB file in DIR, open at offset 0
  *   linked: DIR/linked.txt, also linked as DIR/other.txt, open read-write at offset 3, then
  *           unlinked as linked.txt only
@@ -57,7 +58,7 @@ static int named(int fd, const char *path)
 
 static unsigned char buf[BIG];
 
-static int sparse_fd, second_fd, small_fd, tmpfile_fd, dir_fd, fifo_fd, big_fd, linked_fd;
+static int sparse_fd, second_fd, small_fd, tmpfile_fd, dir_fd, fifo_fd, big_fd, linked_fd, nested_fd;
 /* what /proc showed as the working directory once it was removed */
 static char cwd_link[4096];
 
@@ -93,6 +94,12 @@ static void setup_ghosts(const char *shm)
 	fifo_fd = open(at(dir, "gfifo"), O_RDWR | O_NONBLOCK);
 	write(fifo_fd, "ghost-fifo", 10);
 	unlink(at(dir, "gfifo"));
+
+	mkdir(at(dir, "outer"), 0755);
+	mkdir(at(dir, "outer/inner"), 0755);
+	nested_fd = open(at(dir, "outer/inner"), O_RDONLY | O_DIRECTORY);
+	rmdir(at(dir, "outer/inner"));
+	rmdir(at(dir, "outer"));
 
 	mkdir(at(dir, "gonecwd"), 0750);
 	chdir(at(dir, "gonecwd"));
@@ -137,9 +144,12 @@ static void check_ghosts(char *text, size_t size, const char *shm)
 	int cwd = stat(".", &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink == 0 && (st.st_mode & 07777) == 0750 && strstr(cwd_link, " (deleted)") &&
 		  strcmp(now, cwd_link) == 0;
 
-	int ok = sparse_meta && sparse_data && second && small && tmpfile && gone_dir && fifo && cwd;
-	snprintf(text, size, "status=%s\nsparse_meta=%d\nsparse_data=%d\nsecond=%d\nsmall=%d\ntmpfile=%d\ngone_dir=%d\nfifo=%d\ncwd=%d\n", ok ? "OK" : "BAD",
-		 sparse_meta, sparse_data, second, small, tmpfile, gone_dir, fifo, cwd);
+	/* a removed directory whose parent was removed too: named as before, the parent still gone */
+	int nested = fstat(nested_fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink == 0 && named(nested_fd, at(dir, "outer/inner")) && access(at(dir, "outer"), F_OK) != 0;
+
+	int ok = sparse_meta && sparse_data && second && small && tmpfile && gone_dir && fifo && cwd && nested;
+	snprintf(text, size, "status=%s\nsparse_meta=%d\nsparse_data=%d\nsecond=%d\nsmall=%d\ntmpfile=%d\ngone_dir=%d\nfifo=%d\ncwd=%d\nnested=%d\n", ok ? "OK" : "BAD",
+		 sparse_meta, sparse_data, second, small, tmpfile, gone_dir, fifo, cwd, nested);
 }
 
 static void setup_big(void)
