@@ -299,7 +299,8 @@ function rebuildTask(task: RemoteTask, plan: TaskPlan, restore: RestorePlan, fil
 
 /**
  * Final syscalls: threads first (getpid), then the main thread, whose munmap removes the helper area.
- * A task that was stopped (SIGSTOP) when dumped is let go with SIGSTOP: it stops again at once.
+ * A task that was stopped when dumped is let go with the signal that had stopped it (SIGSTOP,
+ * SIGTSTP, SIGTTIN or SIGTTOU): it stops again at once.
  */
 function releaseTask(plan: TaskPlan, threads: Map<number, RemoteTask>, arch: Arch): void {
   const ordered = [...plan.threads.slice(1), plan.threads[0]];
