@@ -39,8 +39,13 @@ function read(dir: ImagesDir, name: string) {
   return r.right.entries.map((e) => ({ ...e.message, payload: e.payload }) as Record<string, any>);
 }
 
-function tracerOf(pid: number): number {
-  return Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? -1);
+function tracerOf(pid: number, tid = pid): number {
+  return Number(/^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? -1);
+}
+
+/** The state letter of /proc/PID/stat ('R', 'S', 'Z'...). */
+function taskState(pid: number): string {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
 }
 
 const pattern = (i: number) => ((i * 7 + 13) ^ (i >> 12)) & 0xff;
@@ -189,6 +194,19 @@ describe('dumpTree', () => {
     if (E.isLeft(r)) expect(r.left.message).toContain(`tasks ${[t.pid, Number(t.info.sharer)].sort((a, b) => a - b).join(' and ')} share one fd table (CLONE_FILES)`);
     expect(tracerOf(t.pid)).toBe(0);
     expect((await selfCheck(t)).ok).toBe('1');
+  });
+
+  it('refuses a task whose main thread has exited while another runs on, saying so, and the task runs on', async () => {
+    const t: Target = await startDetached(bin, ['dead-leader']);
+    const deadline = Date.now() + 5000;
+    while (taskState(t.pid) !== 'Z' && Date.now() < deadline) await sleep(10);
+    const r = dumpTree({ pid: t.pid, imagesDir: imagesDir('dead-leader'), leaveRunning: true });
+    expect(E.isLeft(r)).toBe(true);
+    if (E.isLeft(r)) expect(r.left.message).toContain(`the main thread of task ${t.pid} has exited while 1 other threads run on`);
+    // the counting thread is still there, untraced
+    const threads = readdirSync(`/proc/${t.pid}/task`);
+    expect(threads).toHaveLength(2);
+    for (const tid of threads) expect(tracerOf(t.pid, Number(tid))).toBe(0);
   });
 
   it('refuses a task another tracer holds, naming both, and leaves it to that tracer', async () => {

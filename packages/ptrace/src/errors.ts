@@ -49,3 +49,4 @@ export const EAGAIN = constants.errno.EAGAIN;
 export const ECHILD = constants.errno.ECHILD;
 export const EINVAL = constants.errno.EINVAL;
 export const ENOENT = constants.errno.ENOENT;
+export const EOPNOTSUPP = constants.errno.EOPNOTSUPP;

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { PTRACE, PTRACE_EVENT, PTRACE_O, SIG } from './constants.js';
 import { attempt } from './either.js';
-import { EINVAL, EPERM, ESRCH, fail, ptraceError, PtraceFailure, type PtraceError } from './errors.js';
+import { EINVAL, EOPNOTSUPP, EPERM, ESRCH, fail, ptraceError, PtraceFailure, type PtraceError } from './errors.js';
 import { forgetGadgets } from './gadget.js';
 import { listChildren, listThreads, statFields, taskState, tracerOf } from './proc.js';
 import { tryPtrace } from './ptrace-request.js';
@@ -101,6 +101,10 @@ export function freezeTree(root: number, opts: FreezeOptions = {}): E.Either<Ptr
           changed ||= !task.zombie;
           task.zombie = true;
           continue;
+        }
+        // the leader's own thread is gone but not the others (pthread_exit in main): it can never stop
+        if (state === 'Z' || state === 'X') {
+          fail('freeze', pid, EOPNOTSUPP, `the main thread of task ${pid} has exited while ${tids.length - 1} other threads run on: a task without its leader thread cannot be dumped yet`);
         }
         // Seize and interrupt every new thread first, then wait: the stops happen in parallel.
         const fresh = tids.filter((tid) => !seized.has(tid));

@@ -2,7 +2,8 @@
  * regular file at offset 5, a pipe with unread bytes, and a second thread counting. When DIR/check
  * appears it checks all of that and writes DIR/result (ok=1 or ok=0 with what failed).
  * A second argument adds: "socket" a socket pair; "shared-files" a child process that shares the
- * fd table (clone with CLONE_FILES, not a thread), whose pid is "sharer" in DIR/info. */
+ * fd table (clone with CLONE_FILES, not a thread), whose pid is "sharer" in DIR/info; "dead-leader"
+ * makes the main thread exit once DIR/info is written (pthread_exit), leaving the counting thread. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -74,6 +75,7 @@ int main(int argc, char **argv) {
   char info[512];
   snprintf(info, sizeof info, "pid=%d\nbig=%p\nsmall=%p\nfd=%d\npipe_r=%d\npipe_w=%d\nsock=%d\nsharer=%d\n", getpid(), (void *)big, (void *)small, fd, p[0], p[1], sv[0], sharer);
   put(dir, "info", info);
+  if (argc > 2 && !strcmp(argv[2], "dead-leader")) pthread_exit(NULL);
 
   char check[4200];
   snprintf(check, sizeof check, "%s/check", dir);
