@@ -106,7 +106,8 @@ describe('criu-ts killed with SIGKILL during a dump', () => {
       const added = fds(t.pid).filter((fd) => !fdsBefore.includes(fd));
       expect(fdsBefore.filter((fd) => !fds(t.pid).includes(fd)), `fds lost after ${at}`).toEqual([]);
       expect(added.filter((fd) => !/ \/tmp\/tree-killed-[^/]+\/pages-\d+\.img$/.test(fd)), `fds added after ${at}`).toEqual([]);
-      expect((await selfCheck(t)).status, `self-check after ${at}`).toBe('OK');
+      const check = await selfCheck(t);
+      expect(check.status, `self-check after ${at}: ${JSON.stringify(check)}`).toBe('OK');
     }
   });
 });

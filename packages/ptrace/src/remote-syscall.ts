@@ -92,8 +92,11 @@ export function remoteSyscallRaw(
   let events: RemoteEvent[] = [];
   let outcome: { timedOut: boolean } = { timedOut: false };
   try {
-    setSigmaskRaw(tid, BLOCK_ALL_BUT_TRAP);
+    // registers before the mask, and back in the other order (restore): a tracer killed in between
+    // never leaves the thread at its own code with every signal blocked (at the gadget, its return
+    // frame puts the mask back)
     setRegsetRaw(tid, arch.gpregs.note, callRegs);
+    setSigmaskRaw(tid, BLOCK_ALL_BUT_TRAP);
     const resume = safe ? PTRACE.SYSCALL : mode === 'patch' ? PTRACE.CONT : PTRACE.SINGLESTEP;
     const end = gadget.at + BigInt(insn.byteLength + (mode === 'patch' ? arch.breakpointInsn.byteLength : 0));
     ({ events, outcome } = runToTrap(tid, resume, end, arch, timeoutMs, nr, patch, safe?.seccomp ?? false));
@@ -128,9 +131,9 @@ function writePatch(tid: number, at: bigint, arch: Arch, insn: Uint8Array): Patc
 }
 
 function restore(tid: number, arch: Arch, regs: Uint8Array, mask: bigint, patch: Patch | undefined): void {
+  setSigmaskRaw(tid, mask);
   setRegsetRaw(tid, arch.gpregs.note, regs);
   if (patch) poke(tid, patch.at, patch.original);
-  setSigmaskRaw(tid, mask);
 }
 
 /**
