@@ -31,6 +31,7 @@ export class RemappedFiles {
   private remaps?: Map<number, Remap>;
   private readonly ghosts = new Map<number, number>();
   private readonly links = new Map<number, { anchor: number; name: string }>();
+  private readonly ghostInodes = new Map<number, { dev: number; ino: bigint } | undefined>();
 
   /** Our anchor fd of the file REG entry `reg` names, or undefined if it was not deleted. */
   anchor(reg: MessageValue, plan: RestorePlan): number | undefined {
@@ -66,12 +67,21 @@ export class RemappedFiles {
   ghostOfInode(sdev: number, ino: bigint, plan: RestorePlan): number | undefined {
     for (const [origId, remap] of this.remapsOf(plan)) {
       if (remap.type !== GHOST) continue;
-      const head = readKindImage(plan.imagesDir, `ghost-file-${remap.id.toString(16)}.img`)?.[0]?.message;
-      if (!head || BigInt((head.ino as bigint | undefined) ?? -1n) !== ino || !sameDevice(Number(head.dev ?? 0), sdev)) continue;
+      const head = this.ghostInode(remap.id, plan);
+      if (!head || head.ino !== ino || !sameDevice(head.dev, sdev)) continue;
       const reg = plan.files.get(origId)?.reg as MessageValue | undefined;
       return reg ? this.anchor(reg, plan) : undefined;
     }
     return undefined;
+  }
+
+  /** The device and inode ghost image `id` was saved from, read once. */
+  private ghostInode(id: number, plan: RestorePlan): { dev: number; ino: bigint } | undefined {
+    if (!this.ghostInodes.has(id)) {
+      const head = readKindImage(plan.imagesDir, `ghost-file-${id.toString(16)}.img`)?.[0]?.message;
+      this.ghostInodes.set(id, head ? { dev: Number(head.dev ?? 0), ino: BigInt((head.ino as bigint | undefined) ?? -1n) } : undefined);
+    }
+    return this.ghostInodes.get(id);
   }
 
   /** Closes the anchors; `restored`: the restore succeeded, and the link remaps are not needed any more. */
