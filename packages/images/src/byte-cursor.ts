@@ -6,6 +6,8 @@ export class ByteCursor {
   offset: number;
   /** The entry being read, for error messages; -1 while reading the header. */
   entry = -1;
+  /** The file offset of `bytes[0]`, for error messages: `bytes` may be a window on the file. */
+  origin = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -27,7 +29,7 @@ export class ByteCursor {
   }
 
   fail(kind: ImageErrorKind, detail: string, offset = this.offset): never {
-    throw new ImageFault(imageError(kind, this.file, this.entry, offset, detail));
+    throw new ImageFault(imageError(kind, this.file, this.entry, this.origin + offset, detail));
   }
 
   u32(what: string): number {

@@ -8,19 +8,37 @@ import { IMAGE_KINDS } from '../image-kinds.js';
 import { messagePlan, type MessagePlan } from '../message-plan.js';
 import { openEntries, readMagic, readMessage } from '../read-entries.js';
 import type { PythonJsonWriter } from './python-json-writer.js';
+import { type ReadAt, READ_PIECE, ReadWindow } from './read-window.js';
 import type { CritJsonOptions } from './to-crit-json.js';
 import { transcodeMessage } from './transcode-message.js';
 import { writeCritJson, writeFields } from './write-crit-json.js';
 
 /** Writes `{ "magic": ..., "entries": [...] }`; a bad entry throws ImageFault, as openEntries does. */
 export function writeImageCritJson(writer: PythonJsonWriter, bytes: Uint8Array, file: string, options: CritJsonOptions = {}): void {
-  const cursor = new ByteCursor(bytes, file);
-  cursor.longs = 'safe-number';
-  const magic = readMagic(cursor);
+  writeWindowCritJson(writer, ReadWindow.of(bytes), file, options);
+}
+
+/** The same from a file read piece by piece as its entries are written (see ReadWindow). */
+export function writeImageFileCritJson(
+  writer: PythonJsonWriter,
+  readAt: ReadAt,
+  file: string,
+  options: CritJsonOptions = {},
+  piece = READ_PIECE,
+): void {
+  writeWindowCritJson(writer, ReadWindow.reading(readAt, piece), file, options);
+}
+
+function writeWindowCritJson(writer: PythonJsonWriter, window: ReadWindow, file: string, options: CritJsonOptions): void {
+  // the magics are at most 8 bytes: a shorter file is read whole, to name what is missing
+  if (!window.hold(0, 8)) window.holdAll();
+  const header = cursorAt(window, 0, file);
+  const magic = readMagic(header);
   const kind = IMAGE_KINDS[magic];
   // payloads are sized by their entry's values, so those images take the general way throughout
   if (!kind || kind.payload || kind.ghost) {
-    const { entries } = openEntries(bytes, file, 'safe-number');
+    window.holdAll();
+    const { entries } = openEntries(window.bytes.subarray(0, window.filled), file, 'safe-number');
     writeCritJson(writer, magic, entries, options);
     return;
   }
@@ -32,38 +50,65 @@ export function writeImageCritJson(writer: PythonJsonWriter, bytes: Uint8Array, 
   writer.string(magic);
   writer.key('entries');
   writer.beginArray();
-  const reader = new WireReader(bytes, 0, 0, false);
-  for (let index = 0; !cursor.atEnd; index++) {
-    cursor.entry = index;
+  const entries = { window, reader: new WireReader(window.bytes, 0, 0, false), file, pretty };
+  let position = header.offset;
+  for (let index = 0; window.hold(position, 1); index++) {
     writer.item();
     writer.beginObject();
-    writeEntry(writer, cursor, reader, index === 0 && head ? head : body, pretty);
+    position = writeEntry(writer, entries, position, index, index === 0 && head ? head : body);
     writer.endObject();
   }
   writer.endArray();
   writer.endObject();
 }
 
-/** One entry's fields: transcoded, or, if the transcoder declines, decoded and written. */
-function writeEntry(writer: PythonJsonWriter, cursor: ByteCursor, reader: WireReader, plan: MessagePlan, pretty: boolean): void {
-  const sizeAt = cursor.offset;
-  const size = cursor.remaining >= 4 ? cursor.u32('an entry size') : -1;
-  if (size >= 0 && size <= cursor.remaining) {
-    const start = cursor.offset;
-    const end = start + size;
-    reader.pos = start;
-    reader.end = end;
-    writer.mark();
-    try {
-      if (transcodeMessage(writer, reader, end, plan, pretty, false)) {
-        cursor.offset = end;
-        return;
+/**
+ * One entry's fields, transcoded, or, if the transcoder declines, decoded and written the general
+ * way, which throws ImageFault for a bad one; returns the file offset after the entry.
+ */
+function writeEntry(writer: PythonJsonWriter, entries: Entries, position: number, index: number, plan: MessagePlan): number {
+  const { window, file, pretty } = entries;
+  if (window.hold(position, 4)) {
+    let bytes = window.bytes;
+    const sizeAt = window.at(position);
+    const size = (bytes[sizeAt] | (bytes[sizeAt + 1] << 8) | (bytes[sizeAt + 2] << 16) | (bytes[sizeAt + 3] << 24)) >>> 0;
+    if (window.hold(position, 4 + size)) {
+      bytes = window.bytes;
+      const start = window.at(position) + 4;
+      const end = start + size;
+      // a window that grew is a new buffer
+      if (entries.reader.bytes !== bytes) entries.reader = new WireReader(bytes, 0, 0, false);
+      const reader = entries.reader;
+      reader.pos = start;
+      reader.end = end;
+      writer.mark();
+      try {
+        if (transcodeMessage(writer, reader, end, plan, pretty, false)) return position + 4 + size;
+      } catch {
+        // the general way below names what is wrong
       }
-    } catch {
-      // the general way below names what is wrong
+      writer.rewind();
     }
-    writer.rewind();
   }
-  cursor.offset = sizeAt;
+  // the window now holds the whole entry, or all the file has left
+  const cursor = cursorAt(window, position, file);
+  cursor.entry = index;
   writeFields(writer, plan, readMessage(cursor, plan.name), pretty, false);
+  return window.base + cursor.offset;
+}
+
+/** What writeEntry reads from: the window on the file, and the wire reader on its buffer. */
+interface Entries {
+  readonly window: ReadWindow;
+  reader: WireReader;
+  readonly file: string;
+  readonly pretty: boolean;
+}
+
+/** A cursor at file offset `position` on what the window holds, naming file offsets in its errors. */
+function cursorAt(window: ReadWindow, position: number, file: string): ByteCursor {
+  const cursor = new ByteCursor(window.bytes.subarray(0, window.filled), file, window.at(position));
+  cursor.origin = window.base;
+  cursor.longs = 'safe-number';
+  return cursor;
 }

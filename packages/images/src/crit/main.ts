@@ -6,12 +6,13 @@
  *   show IN [--nopl]                     decode --pretty to stdout
  *   x DIR ps|fds|mems|rss                explore an images directory
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { canReplace, writeReplacing } from './replace-file.js';
 import { formatJson, parseJson } from '../crit-json/python-json.js';
 import { PythonJsonWriter } from '../crit-json/python-json-writer.js';
 import { critJsonSizeGuess } from '../crit-json/write-crit-json.js';
-import { writeImageCritJson } from '../crit-json/write-image-crit-json.js';
+import type { ReadAt } from '../crit-json/read-window.js';
+import { writeImageCritJson, writeImageFileCritJson } from '../crit-json/write-image-crit-json.js';
 import { ImageFault } from '../image-error.js';
 import { openEntries } from '../read-entries.js';
 import type { Explorer } from './explore.js';
@@ -72,19 +73,40 @@ function output(path: string | undefined, data: Uint8Array, stdoutNewline: boole
 
 /** Entries are written as they are read, straight from the wire where they can be (writeImageCritJson). */
 function decode(options: Options, pretty: boolean, file: string): void {
-  const bytes = input(options.in);
   const json = { pretty, noPayload: options.nopl };
-  if (options.out !== undefined && canReplace(options.out)) {
-    writeReplacing(options.out, (sink) => {
-      const writer = new PythonJsonWriter(pretty ? 4 : undefined, STREAM_PIECE, sink);
-      writeImageCritJson(writer, bytes, file, json);
-      writer.flush();
-    });
-    return;
+  withImage(options.in, (image) => {
+    const write = (writer: PythonJsonWriter) =>
+      image.bytes ? writeImageCritJson(writer, image.bytes, file, json) : writeImageFileCritJson(writer, image.readAt, file, json);
+    if (options.out !== undefined && canReplace(options.out)) {
+      writeReplacing(options.out, (sink) => {
+        const writer = new PythonJsonWriter(pretty ? 4 : undefined, STREAM_PIECE, sink);
+        write(writer);
+        writer.flush();
+      });
+      return;
+    }
+    const writer = new PythonJsonWriter(pretty ? 4 : undefined, critJsonSizeGuess(image.size, pretty));
+    write(writer);
+    output(options.out, writer.bytes(), true);
+  });
+}
+
+/** A regular file is read piece by piece as it is decoded; anything else (stdin, a pipe) whole. */
+type ImageInput = { size: number } & ({ bytes: Uint8Array; readAt?: never } | { bytes?: never; readAt: ReadAt });
+
+function withImage(path: string | undefined, use: (image: ImageInput) => void): void {
+  const fd = path === undefined ? undefined : openSync(path, 'r');
+  try {
+    const stat = fd === undefined ? undefined : fstatSync(fd);
+    if (fd !== undefined && stat?.isFile()) {
+      use({ size: stat.size, readAt: (buffer, offset, length, position) => readSync(fd, buffer, offset, length, position) });
+      return;
+    }
+    const bytes = readFileSync(fd ?? 0);
+    use({ size: bytes.length, bytes });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  const writer = new PythonJsonWriter(pretty ? 4 : undefined, critJsonSizeGuess(bytes.length, pretty));
-  writeImageCritJson(writer, bytes, file, json);
-  output(options.out, writer.bytes(), true);
 }
 
 /** Pieces of 1 MiB: written as they fill, they stay in the CPU's caches instead of growing a buffer. */
