@@ -28,6 +28,7 @@ const USED: Record<string, Probe> = {
   kcmp_epoll: () => kernelAtLeast(4, 13, 'KCMP_EPOLL_TFD'),
   loginuid: () => (existsSync('/proc/self/loginuid') ? undefined : '/proc/self/loginuid is missing (no audit)'),
   timer_cr_ids: probeTimerRestoreIds,
+  memfd_hugetlb: probeMemfdHugetlb,
 };
 
 /** CRIU's other features: what criu-ts would need them for, and does not do yet. */
@@ -61,7 +62,6 @@ const NOT_USED: Record<string, string> = {
   apparmor_stacking: 'AppArmor profiles are not restored yet',
   network_lock_nftables: 'no network locking yet',
   sockopt_buf_lock: 'sockets are not dumped yet',
-  memfd_hugetlb: 'hugetlb memory is not dumped yet',
   move_mount_set_group: 'mount namespaces are not dumped yet',
   openat2: 'not used',
   ipv6_freebind: 'inet sockets are not dumped yet',
@@ -98,6 +98,16 @@ export function probeClone3SetTid(): string | undefined {
   return r === -ENOSYS ? 'no clone3 (Linux 5.3)' : `clone3 has no set_tid (Linux 5.5): probe returned ${r}`;
 }
 
+/** A memfd of huge pages (4.14): shared memory of huge pages comes back as one. */
+function probeMemfdHugetlb(): string | undefined {
+  const name = kbuf(16);
+  name.write('criu-ts-probe');
+  const fd = sys(hostArch().syscalls.memfd_create, addressOf(name), MFD_CLOEXEC | MFD_HUGETLB);
+  if (fd < 0) return `memfd_create(MFD_HUGETLB) failed: errno ${-fd}`;
+  sys(hostArch().syscalls.close, fd);
+  return undefined;
+}
+
 /** PTRACE_O_SUSPEND_SECCOMP (4.3) needs seccomp, CONFIG_CHECKPOINT_RESTORE and CAP_SYS_ADMIN. */
 function probeSeccompSuspend(): string | undefined {
   if (!/^Seccomp:/m.test(readOrEmpty('/proc/self/status'))) return 'the kernel has no seccomp';
@@ -128,6 +138,8 @@ function readOrEmpty(path: string): string {
 
 const EINVAL = 22;
 const ENOSYS = 38;
+const MFD_CLOEXEC = 1;
+const MFD_HUGETLB = 4;
 
 /** prctl(PR_TIMER_CREATE_RESTORE_IDS, GET): POSIX timers created with the ids they had. */
 function probeTimerRestoreIds(): string | undefined {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readSync, writeSync, fsyncSync, statSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
@@ -16,6 +16,9 @@ const ENXIO = 6;
 const F_GET_SEALS = 1034;
 const F_SEAL_SEAL = 1;
 const MFD_CLOEXEC = 1;
+const MFD_HUGETLB = 4;
+/** memfd_create takes the huge page size as its log2 in these bits (MFD_HUGE_SHIFT). */
+const HUGE_SHIFT = 26;
 
 /** One shmem object of the tree: MAP_SHARED anonymous memory or a memfd, mapped by one task or more. */
 export interface ShmemObject {
@@ -51,6 +54,8 @@ export interface ShmemPagesResult {
 export class SharedMemory {
   private readonly objects = new Map<string, ShmemObject>();
   private shmDev: bigint | undefined;
+  /** The internal hugetlbfs mounts, one per huge page size: device to memfd_create's MFD_HUGETLB flags. */
+  private hugetlbDevs: Map<bigint, number> | undefined;
 
   /** `addFile(inodeId, flags)` adds a MEMFD entry of files.img for an object its VMAs name, and returns its id. */
   constructor(private readonly addFile: (inodeId: number, flags: number) => number) {}
@@ -67,7 +72,7 @@ export class SharedMemory {
    * as its mappings, if it has any, so its pages are dumped once and it comes back as one object.
    */
   memfdInode(pid: number, link: string, name: string): number {
-    return this.object(pid, link, name, 'fds', `${link} of task ${pid} is ${name}, which is not a shmem object (a hugetlb memfd?): not supported yet`).inodeId;
+    return this.object(pid, link, name, 'fds', `${link} of task ${pid} is ${name}, which is not a shmem or hugetlb object: not supported yet`).inodeId;
   }
 
   /** The object behind `link`, registered on first sight (keyed by device and inode). */
@@ -78,7 +83,8 @@ export class SharedMemory {
     } catch (e) {
       return refuse(step, pid, `cannot stat ${link} (${name}): ${(e as Error).message}`);
     }
-    if (st.dev !== this.shmemDevice()) refuse(step, pid, notShmem);
+    const hugetlbFlag = st.dev === this.shmemDevice() ? undefined : this.hugetlbDevices().get(st.dev);
+    if (st.dev !== this.shmemDevice() && hugetlbFlag === undefined) refuse(step, pid, notShmem);
     const key = `${st.dev}:${st.ino}`;
     const known = this.objects.get(key);
     if (known) return known;
@@ -93,6 +99,8 @@ export class SharedMemory {
       inode_id: BigInt(inodeId),
       mode: Number(st.mode),
     };
+    // memory of huge pages (MAP_HUGETLB, MFD_HUGETLB) comes back as a memfd of the same page size
+    if (hugetlbFlag !== undefined) entry.hugetlb_flag = hugetlbFlag;
     const object: ShmemObject = { shmid: Number(st.ino), inodeId, size: st.size, entry, link, pid };
     this.objects.set(key, object);
     return object;
@@ -160,18 +168,52 @@ export class SharedMemory {
   /** The device of the kernel's internal shmem mount, which every MAP_SHARED anonymous object and memfd lives on. */
   private shmemDevice(): bigint {
     if (this.shmDev === undefined) {
-      const name = kbuf(16);
-      name.write('criu-ts-probe');
-      const fd = sys(NR_MEMFD_CREATE, addressOf(name), MFD_CLOEXEC);
-      keepAlive(name);
-      if (fd < 0) refuse('vmas', undefined, `memfd_create failed: errno ${-fd}`);
-      try {
-        this.shmDev = fstatSync(fd, { bigint: true }).dev;
-      } finally {
-        sys(NR_CLOSE, fd);
-      }
+      this.shmDev = memfdDevice(MFD_CLOEXEC);
+      if (this.shmDev === undefined) refuse('vmas', undefined, 'memfd_create failed: shared memory cannot be dumped');
     }
     return this.shmDev;
+  }
+
+  /**
+   * The devices of the kernel's internal hugetlbfs mounts, on which MAP_SHARED anonymous memory of
+   * huge pages and MFD_HUGETLB memfds live: one per huge page size this kernel offers.
+   */
+  private hugetlbDevices(): Map<bigint, number> {
+    if (this.hugetlbDevs === undefined) {
+      this.hugetlbDevs = new Map();
+      for (const size of hugePageSizes()) {
+        const flags = MFD_HUGETLB | (Math.log2(size) << HUGE_SHIFT);
+        const dev = memfdDevice(MFD_CLOEXEC | flags);
+        if (dev !== undefined) this.hugetlbDevs.set(dev, flags);
+      }
+    }
+    return this.hugetlbDevs;
+  }
+}
+
+/** The device of a memfd made with `flags`, or undefined if the kernel makes none. */
+function memfdDevice(flags: number): bigint | undefined {
+  const name = kbuf(16);
+  name.write('criu-ts-probe');
+  const fd = sys(NR_MEMFD_CREATE, addressOf(name), flags);
+  keepAlive(name);
+  if (fd < 0) return undefined;
+  try {
+    return fstatSync(fd, { bigint: true }).dev;
+  } finally {
+    sys(NR_CLOSE, fd);
+  }
+}
+
+/** The huge page sizes in bytes, from /sys/kernel/mm/hugepages/hugepages-<N>kB. */
+function hugePageSizes(): number[] {
+  try {
+    return readdirSync('/sys/kernel/mm/hugepages').flatMap((entry) => {
+      const m = /^hugepages-(\d+)kB$/.exec(entry);
+      return m ? [Number(m[1]) * 1024] : [];
+    });
+  } catch {
+    return [];
   }
 }
 

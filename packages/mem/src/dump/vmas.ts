@@ -22,6 +22,8 @@ const PROT = { READ: 1, WRITE: 2, EXEC: 4 } as const;
 const O_RDONLY = 0;
 const O_RDWR = 2;
 const PAGE_SIZE = 4096n;
+/** mmap and memfd_create take the huge page size as its log2 in these bits (MAP_HUGE_SHIFT). */
+const HUGE_SHIFT = 26;
 
 /** madvise numbers whose VmFlags CRIU records as bits of vma_entry.madv. */
 const MADV_BY_VMFLAG: Readonly<Record<string, number>> = { sr: 2, rr: 1, dc: 10, dd: 16, mg: 12, hg: 14, nh: 15, wf: 18 };
@@ -59,6 +61,8 @@ interface SmapsArea {
   inode: number;
   path: string;
   vmflags: string[];
+  /** The size of the pages the kernel maps it with (KernelPageSize): a huge page size for hugetlb. */
+  pageSize: number;
 }
 
 /**
@@ -130,6 +134,10 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       // opened read-write or not as the mapping's file was (VM_MAYWRITE, "mw"): a read-only mapping of a
       // memfd sealed with F_SEAL_WRITE may write nothing, and a may-write one would keep the seal off
       fdflags = area.vmflags.includes('mw') ? O_RDWR : O_RDONLY;
+    } else if (path === ANON_HUGEPAGE) {
+      // private anonymous memory of huge pages: its pages are dumped as any private memory's, and the
+      // mapping is made again with MAP_HUGETLB and the page size (the shared kind is a shmem object)
+      status = VMA.AREA_REGULAR | VMA.ANON_PRIVATE;
     } else if (!shared && isSharedMemoryPath(path)) {
       // a memfd (or shared anonymous memory, through /proc/PID/map_files) mapped privately: the
       // object is dumped with its pages once, as for its shared mappings; the pages the task has its
@@ -153,6 +161,8 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
       fdflags = shared && (prot & PROT.WRITE || area.vmflags.includes('mw')) ? O_RDWR : O_RDONLY;
     }
     if (status & VMA.ANON_PRIVATE) flags |= MAP.ANONYMOUS;
+    // hugetlb memory names its page size, as CRIU writes it (2 MiB: MAP_HUGE_2MB)
+    if (flags & MAP.HUGETLB) flags |= Math.log2(area.pageSize) << HUGE_SHIFT;
     // /proc hides the guard page below a stack since Linux 4.12; CRIU puts it back into the VMA when there is room.
     if (flags & MAP.GROWSDOWN && prevEnd < start) start -= PAGE_SIZE;
     prevEnd = area.end;
@@ -173,9 +183,17 @@ export function collectVmas(pid: number, files: MappedFiles, opts: { ignore?: re
   return out;
 }
 
-/** How /proc names a shmem object: anonymous shared memory (named or not) or a memfd. */
+/** How /proc names anonymous memory of huge pages (MAP_HUGETLB), shared or private. */
+const ANON_HUGEPAGE = '/anon_hugepage (deleted)';
+
+/** How /proc names a shmem object: anonymous shared memory (named or not, or of huge pages) or a memfd. */
 function isSharedMemoryPath(path: string): boolean {
-  return path === '/dev/zero (deleted)' || path.startsWith('[anon_shmem:') || (path.startsWith('/memfd:') && path.endsWith(' (deleted)'));
+  return (
+    path === '/dev/zero (deleted)' ||
+    path === ANON_HUGEPAGE ||
+    path.startsWith('[anon_shmem:') ||
+    (path.startsWith('/memfd:') && path.endsWith(' (deleted)'))
+  );
 }
 
 function parseSmaps(text: string): SmapsArea[] {
@@ -183,10 +201,13 @@ function parseSmaps(text: string): SmapsArea[] {
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) \S+ (\d+)\s*(.*)$/.exec(line);
     if (m) {
-      areas.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), perms: m[3], offset: BigInt(`0x${m[4]}`), inode: Number(m[5]), path: m[6], vmflags: [] });
+      areas.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), perms: m[3], offset: BigInt(`0x${m[4]}`), inode: Number(m[5]), path: m[6], vmflags: [], pageSize: Number(PAGE_SIZE) });
       continue;
     }
-    if (line.startsWith('VmFlags:') && areas.length > 0) areas[areas.length - 1].vmflags = line.slice(8).trim().split(/\s+/);
+    if (areas.length === 0) continue;
+    if (line.startsWith('VmFlags:')) areas[areas.length - 1].vmflags = line.slice(8).trim().split(/\s+/);
+    const pageSize = /^KernelPageSize:\s+(\d+) kB/.exec(line);
+    if (pageSize) areas[areas.length - 1].pageSize = Number(pageSize[1]) * 1024;
   }
   return areas;
 }

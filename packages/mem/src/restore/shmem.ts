@@ -8,10 +8,13 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PAGE_SIZE } from '@criu-ts/images';
-import { addressOf, installFdRaw, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { addressOf, installFdRaw, kbuf, keepAlive, sys, sysBig } from '@criu-ts/ptrace';
 import { type RemoteTask, RestoreFault, type ShmemPlan } from '@criu-ts/subsystem';
 
 const NR_CLOSE = 3;
+const NR_MMAP = 9;
+const NR_MUNMAP = 11;
+const NR_PREAD64 = 17;
 const NR_FCNTL = 72;
 const NR_FTRUNCATE = 77;
 const NR_FCHMOD = 91;
@@ -28,6 +31,7 @@ const F_ADD_SEALS = 1033;
 const F_SEAL_SEAL = 1;
 const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
+const PROT_READ = 0x1;
 const PROT_WRITE = 0x2;
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
@@ -113,19 +117,20 @@ export function mapSharedMemory(task: RemoteTask, vma: { start: bigint; end: big
 /** A memfd named as the object was, sized, filled, owned and with the mode it had; unsealed yet. */
 function createFilled(plan: ShmemPlan, imagesDir: string, pid: number | undefined): number {
   const inode = plan.inode;
-  if (inode?.hugetlbFlag !== undefined) throw new RestoreFault('memory', `memfd ${plan.shmid} (${inode.name}) lived on hugetlbfs: hugetlb memfds cannot be restored yet`, pid);
   const text = inode?.name ?? 'criu-ts-shmem';
   const name = kbuf(Buffer.byteLength(text) + 1);
   name.write(text);
   // without MFD_ALLOW_SEALING a memfd is born sealed with F_SEAL_SEAL, as one that had no seals to add
   const sealable = (inode?.seals ?? F_SEAL_SEAL) !== F_SEAL_SEAL;
-  const fd = sys(NR_MEMFD_CREATE, addressOf(name), MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0));
+  // memory of huge pages: MFD_HUGETLB and the page size
+  const hugetlb = inode?.hugetlbFlag ?? 0;
+  const fd = sys(NR_MEMFD_CREATE, addressOf(name), MFD_CLOEXEC | (sealable ? MFD_ALLOW_SEALING : 0) | hugetlb);
   keepAlive(name);
   if (fd < 0) throw new RestoreFault('memory', `memfd_create for shared memory ${plan.shmid} (${text}): errno ${-fd}`, pid);
   try {
     const r = sys(NR_FTRUNCATE, fd, plan.size);
     if (r < 0) throw new RestoreFault('memory', `sizing shared memory ${plan.shmid} to ${plan.size} bytes: errno ${-r}`, pid);
-    if (plan.pagesFile) fill(fd, plan, join(imagesDir, plan.pagesFile), pid);
+    if (plan.pagesFile) (hugetlb ? fillMapped : fill)(fd, plan, join(imagesDir, plan.pagesFile), pid);
     if (inode) {
       const own = sys(NR_FCHOWN, fd, inode.uid, inode.gid);
       if (own < 0) throw new RestoreFault('memory', `cannot give memfd ${plan.shmid} (${text}) owner ${inode.uid}:${inode.gid}: errno ${-own}`, pid);
@@ -141,6 +146,40 @@ function createFilled(plan: ShmemPlan, imagesDir: string, pid: number | undefine
   }
 }
 
+/** Checks that the ranges of `plan` lie inside the object, and returns the byte length of each range's data. */
+function rangeLength(plan: ShmemPlan, range: ShmemPlan['ranges'][number], pid: number | undefined): number {
+  const pageEnd = range.vaddr + BigInt(range.nrPages * PAGE_SIZE);
+  const pagesOfObject = ((plan.size + BigInt(PAGE_SIZE) - 1n) / BigInt(PAGE_SIZE)) * BigInt(PAGE_SIZE);
+  if (pageEnd > pagesOfObject) throw new RestoreFault('memory', `pagemap-shmem-${plan.shmid}.img has pages past the object's ${plan.size} bytes`, pid);
+  // the last page of an object whose size is not a whole number of pages is written up to the size: no more would grow it
+  return Number((pageEnd < plan.size ? pageEnd : plan.size) - range.vaddr);
+}
+
+/**
+ * Fills a memfd of huge pages, which takes no write(): it is mapped here and the pages image read
+ * straight into the mapping.
+ */
+function fillMapped(fd: number, plan: ShmemPlan, pagesPath: string, pid: number | undefined): void {
+  const at = sysBig(NR_MMAP, 0, plan.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (at < 0n) throw new RestoreFault('memory', `cannot map memfd ${plan.shmid} of huge pages to fill it: errno ${-at}`, pid);
+  const pages = openSync(pagesPath, 'r');
+  try {
+    for (const range of plan.ranges) {
+      if (range.pagesOffset === undefined) continue;
+      const length = rangeLength(plan, range, pid);
+      for (let done = 0; done < length; ) {
+        const n = sys(NR_PREAD64, pages, at + range.vaddr + BigInt(done), length - done, range.pagesOffset + done);
+        if (n < 0) throw new RestoreFault('memory', `cannot read ${plan.pagesFile} into memfd ${plan.shmid} of huge pages: errno ${-n}`, pid);
+        if (n === 0) throw new RestoreFault('memory', `${plan.pagesFile} ends before the pages of shared memory ${plan.shmid}`, pid);
+        done += n;
+      }
+    }
+  } finally {
+    closeSync(pages);
+    sys(NR_MUNMAP, at, plan.size);
+  }
+}
+
 /** Copies each range's pages from the pages image to its offset in the object (the ranges' vaddr). */
 function fill(fd: number, plan: ShmemPlan, pagesPath: string, pid: number | undefined): void {
   const pages = openSync(pagesPath, 'r');
@@ -148,11 +187,7 @@ function fill(fd: number, plan: ShmemPlan, pagesPath: string, pid: number | unde
   try {
     for (const range of plan.ranges) {
       if (range.pagesOffset === undefined) continue;
-      const pageEnd = range.vaddr + BigInt(range.nrPages * PAGE_SIZE);
-      const pagesOfObject = ((plan.size + BigInt(PAGE_SIZE) - 1n) / BigInt(PAGE_SIZE)) * BigInt(PAGE_SIZE);
-      if (pageEnd > pagesOfObject) throw new RestoreFault('memory', `pagemap-shmem-${plan.shmid}.img has pages past the object's ${plan.size} bytes`, pid);
-      // the last page of an object whose size is not a whole number of pages is written up to the size: no more would grow it
-      const length = Number((pageEnd < plan.size ? pageEnd : plan.size) - range.vaddr);
+      const length = rangeLength(plan, range, pid);
       for (let done = 0; done < length; ) {
         const n = readSync(pages, buf, 0, Math.min(CHUNK, length - done), range.pagesOffset + done);
         if (n <= 0) throw new RestoreFault('memory', `${plan.pagesFile} ends before the pages of shared memory ${plan.shmid}`, pid);
