@@ -4,6 +4,7 @@ import { ImagesDir, type MessageValue, type ImageEntry } from '@criu-ts/images';
 import { FileLocks, type FilesDumpOptions, TreeFiles } from '@criu-ts/files';
 import { collectVmas, dumpPages, mmEntry, mmRemoteState, type SelfWriter, SharedMemory } from '@criu-ts/mem';
 import { type Arch, freezeTree, hostArch, installFd, thawTree, type FrozenTree } from '@criu-ts/ptrace';
+import { SeccompImage } from '@criu-ts/seccomp';
 import { DumpFault } from '@criu-ts/subsystem';
 import { checkNothingShared, checkSameNamespaces, checkTaskSupported, zombieCore, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
 import * as E from 'fp-ts/lib/Either.js';
@@ -118,6 +119,7 @@ function dumpFrozen(
   files.shareMemoryWith(shmem);
   const mapped = { mapped: files.mapped.bind(files), sharedMemory: shmem.sharedMemory.bind(shmem) };
   const images: [string, string, MessageValue[] | ImageEntry[]][] = [];
+  const seccomp = new SeccompImage();
   let memdumpTime = 0;
   let memwriteTime = 0;
   let pagesScanned = 0;
@@ -137,6 +139,8 @@ function dumpFrozen(
       return;
     }
     const { cores } = dumpTaskCores(task, arch, remote);
+    const filters = seccomp.task(pid, cores.map((c) => c.tid));
+    for (const { tid, core } of cores) Object.assign(core.thread_core as MessageValue, filters.get(tid));
     threads += cores.length;
     for (const { tid, core } of cores) images.push([`core-${tid}.img`, 'CORE', [core]]);
     images.push([`ids-${pid}.img`, 'IDS', [taskIds(objectId)]]);
@@ -182,7 +186,7 @@ function dumpFrozen(
   step('write');
   for (const image of [...files.images(), ...locks.images()]) images.push([image.name, image.magic, [...image.entries]]);
   images.push(['pstree.img', 'PSTREE', pstreeEntries(tree)]);
-  images.push(['seccomp.img', 'SECCOMP', [{}]]);
+  images.push(['seccomp.img', 'SECCOMP', [seccomp.entry()]]);
   images.push(['inventory.img', 'INVENTORY', [inventoryEntry(randomUUID())]]);
   for (const [name, magic, entries] of images) {
     const asEntries = entries.map((e) => ('message' in e && 'type' in e ? (e as ImageEntry) : { message: e as MessageValue, type: '' }));

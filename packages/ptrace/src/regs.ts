@@ -139,8 +139,8 @@ export interface SeccompFilter {
 }
 
 /**
- * The seccomp filters attached to a thread, innermost (most recently installed) first, as the kernel
- * numbers them. ENOENT past the last one ends the list; EMEDIUMTYPE (mode strict) and EINVAL (no
+ * The seccomp filters attached to a thread, oldest (first installed) first, as the kernel numbers
+ * them. ENOENT past the last one ends the list; EMEDIUMTYPE (mode strict) and EINVAL (no
  * filter at all) mean none.
  */
 export function getSeccompFilters(tid: number): E.Either<PtraceError, SeccompFilter[]> {

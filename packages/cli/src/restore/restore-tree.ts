@@ -7,7 +7,8 @@
  * 3. Clone the root from the donor with its PID (it passes to init when the donor goes), then each
  *    task from its parent, parents first, setting up sessions and process groups on the way.
  * 4. In each task: drop the donor's mappings, move the vDSO, map and fill every VMA, set the mm
- *    fields, the fds, cwd, signal handlers; clone its threads with their TIDs.
+ *    fields, the fds, cwd, signal handlers; clone its threads with their TIDs; seccomp filters,
+ *    then credentials.
  * 5. Each thread's last remote syscall installs its dumped registers at the syscall exit and lets
  *    it go: the main thread's unmaps the helper area.
  * On any failure every task created so far is killed and one error says why.
@@ -36,6 +37,7 @@ import {
   restoreFs,
 } from '@criu-ts/files';
 import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas, ShmemTable } from '@criu-ts/mem';
+import { readSeccompPlan, restoreSeccomp, type SeccompPlan } from '@criu-ts/seccomp';
 import { HELPER_SIZE, readRestorePlan, RemoteTask, type RestoreError, RestoreFault, type RestorePlan, type TaskPlan } from '@criu-ts/subsystem';
 import {
   becomeZombie,
@@ -84,9 +86,11 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
   const start = performance.now();
   let plan: RestorePlan;
   let locks: FileLocksByTask;
+  let seccomp: SeccompPlan;
   try {
     plan = readRestorePlan(options.imagesDir);
     locks = readFileLocks(plan.imagesDir, options.files);
+    seccomp = readSeccompPlan(plan.imagesDir, plan.tasks);
     checkIdsAreFree(plan);
   } catch (error) {
     return left(asRestoreError(error));
@@ -121,6 +125,10 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
       }
       for (const tid of task.threads) restoreSched(threads.get(tid)!, task.cores.get(tid)!, task.pid);
       restorePosixTimers(remote, task.cores.get(task.pid)!, task.pid);
+      // seccomp while the task still has the privileges it may have installed its filters with (our
+      // later calls are not filtered: the tracer suspends seccomp); the main thread first, whose
+      // TSYNC filters the other threads share
+      for (const tid of task.threads) restoreSeccomp(threads.get(tid)!, seccomp, task.pid);
       // credentials come last of what needs privileges; changing them clears the parent-death
       // signal and the dumpable flag, so those come after
       for (const tid of task.threads) restoreCreds(threads.get(tid)!, task.cores.get(tid)!, task.pid);

@@ -91,13 +91,11 @@ export function dumpTaskCore(pid: number, remote: DumpRemote, opts: TaskCoreOpti
 const SCHED_DEADLINE = 6;
 
 /**
- * What this dump does not carry yet, refused before anything is written: seccomp filters, and
- * SCHED_DEADLINE threads (core images have no room for their runtime, deadline and period).
+ * What this dump does not carry, refused before anything is written: SCHED_DEADLINE threads (core
+ * images have no room for their runtime, deadline and period).
  */
 export function checkTaskSupported(pid: number, tids: readonly number[]): void {
   const step = 'task-check';
-  const st = statusFields(pid, step);
-  if (Number(st.get('Seccomp') ?? '0') !== 0) refuse(step, pid, `task ${pid} runs under seccomp (mode ${st.get('Seccomp')}); dumping seccomp filters is not supported yet`);
   for (const tid of tids) {
     // field 41 of stat is the scheduling policy
     if (Number(statFields(pid, step, tid)(41)) === SCHED_DEADLINE) refuse(step, pid, `thread ${tid} of task ${pid} runs under SCHED_DEADLINE; its parameters cannot be dumped`);
