@@ -48,7 +48,7 @@ const NOT_USED: Record<string, string> = {
   'uffd-noncoop': 'no lazy restore yet',
   can_map_vdso: 'the dumped vDSO is moved into place; no new vDSO is mapped',
   sk_ns: 'network namespaces are not dumped yet',
-  sk_unix_file: 'unix sockets are not dumped yet',
+  sk_unix_file: 'the owner and mode of the file a unix socket is bound to are not kept',
   net_diag_raw: 'raw sockets are not dumped yet',
   nsid: 'network namespaces are not dumped yet',
   link_nsid: 'network namespaces are not dumped yet',

@@ -14,10 +14,11 @@ import { regularFiles } from './regular.js';
 import { signalfds } from './signalfd.js';
 import { timerfds } from './timerfd.js';
 import { ttys } from './tty.js';
+import { unixSockets } from './unix-socket.js';
 
 /** The dump halves of every fd kind, fresh for one dump (some keep per-dump state). */
 export function fdDumpers(options: FilesDumpOptions, deleted = new DeletedFiles(options)): FdDumper[] {
   // deleted files (ghosts, link remaps) are found among regular files, FIFOs and mappings alike
   // files marked --external come first: whatever their kind, the user hands them back at restore
-  return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options)];
+  return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options), unixSockets()];
 }

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, selfCheck, startDetached } from './helpers.js';
+import { compileFds, critDecode, critDecodesAll, dumpError, dumpOrThrow, expectOk, gone, imagesDir, removeFdsDirs, restoreOrThrow } from './fds-workloads.js';
+
+/** Unix sockets: pairs between tasks and within one, queues, shutdowns, listeners, names (workloads/fds/unix-sockets.c). */
+
+let bin: string;
+beforeAll(() => {
+  bin = compileFds('unix-sockets');
+});
+afterEach(async () => {
+  expect(await cleanup()).toEqual([]);
+});
+afterAll(() => removeFdsDirs());
+
+describe('unix sockets', () => {
+  it('come back connected, with their unread messages, shutdowns, names and listeners, across a parent and its child', async () => {
+    const t = await startDetached(bin);
+    const images = imagesDir();
+    await dumpOrThrow(t.pid, images);
+    expect(await gone(t.pid)).toBe(true);
+    expect(await gone(Number(t.info.child))).toBe(true);
+
+    // CRIU's form: UNIXSK entries naming their peers by inode, the unread messages in sk-queues.img
+    expect(critDecodesAll(images)).toEqual([]);
+    const files = critDecode(images, 'files.img').entries as { type: string; id: number; usk?: { ino: number; peer: number; type: string; state: string; shutdown?: string } }[];
+    const sockets = files.filter((f) => f.type === 'UNIXSK').map((f) => f.usk!);
+    // three pairs (the child holds their ends too: the same sockets), two listeners, one
+    // unconnected, a datagram client and its server
+    expect(sockets).toHaveLength(11);
+    // pairs name each other; the datagram client names its server, which names no one
+    const connected = sockets.filter((s) => s.peer !== 0);
+    expect(connected).toHaveLength(7);
+    for (const s of connected) expect(sockets.some((p) => p.ino === s.peer)).toBe(true);
+    expect(connected.filter((s) => sockets.find((p) => p.ino === s.peer)!.peer !== s.ino)).toHaveLength(1);
+    const queues = critDecode(images, 'sk-queues.img').entries as { id_for: number; length: number }[];
+    // 1 + 1 stream, 3 datagrams, 2 records, 2 datagrams on the unconnected socket, 1 on the server
+    expect(queues.map((q) => q.length).sort((a, b) => a - b)).toEqual([3, 4, 4, 5, 5, 6, 7, 9, 13, 13]);
+
+    expect(await restoreOrThrow(images)).toBe(t.pid);
+    const check = await selfCheck(t);
+    expect(check).toMatchObject({ stream: '1', child: '1', dgram: '1', seq: '1', listen: '1', unconn: '1', dconn: '1' });
+    expectOk(check);
+  });
+});
+
+describe('unix sockets that cannot come back', () => {
+  it('an accepted connection is refused by name at dump, and the task runs on', async () => {
+    const t = await startDetached(bin, ['accepted']);
+    const error = await dumpError(t.pid, imagesDir());
+    expect(error).toMatch(new RegExp(`^task ${t.pid} fd \\d+ is a unix socket connected under the name @criu-ts-accepted-${t.pid} \\(an accepted connection\\): not supported yet$`));
+    expect(existsSync(`/proc/${t.pid}`)).toBe(true);
+  });
+
+  it('a socket connected to one no dumped task holds is refused by name at dump, and the task runs on', async () => {
+    // the listener is another process of its own, which the dump does not take
+    const name = `criu-ts-outside-${process.pid}`;
+    await startDetached(bin, ['serve', name]);
+    const t = await startDetached(bin, ['connect', name]);
+    const error = await dumpError(t.pid, imagesDir());
+    expect(error).toMatch(new RegExp(`^task ${t.pid} fd \\d+ is a unix socket connected to socket:\\[\\d+\\], which no dumped task holds: not supported yet$`));
+    expect(existsSync(`/proc/${t.pid}`)).toBe(true);
+  });
+});

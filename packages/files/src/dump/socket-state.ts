@@ -1,0 +1,139 @@
+import type { MessageValue } from '@criu-ts/images';
+import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { refuse } from '@criu-ts/subsystem';
+import { withStolenFd } from './stolen-fd.js';
+
+const SOL_SOCKET = 1;
+const SO_SNDBUF = 7;
+const SO_RCVBUF = 8;
+const SO_PASSCRED = 16;
+const SO_RCVTIMEO = 20;
+const SO_SNDTIMEO = 21;
+const SO_PEEK_OFF = 42;
+const MSG_PEEK = 2;
+const MSG_TRUNC = 0x20;
+const MSG_DONTWAIT = 0x40;
+const SCM_RIGHTS = 1;
+const EAGAIN = 11;
+const SOCK_STREAM = 1;
+/** Larger than any datagram a unix socket takes (its send buffer bounds it). */
+const PEEK_BUFFER = 4 << 20;
+
+/** What a socket's options and receive queue were, read through a copy of its fd. */
+export interface SocketState {
+  /** sk_opts_entry. */
+  readonly opts: MessageValue;
+  /** The messages queued to be read, oldest first (for a stream socket, its bytes as one). */
+  readonly queue: readonly Uint8Array[];
+}
+
+/**
+ * Reads the options and the receive queue of the socket behind fd `fd` of task `pid` without
+ * taking anything from it: the queue is peeked through a copy of the fd (pidfd_getfd) with
+ * SO_PEEK_OFF walking it, and the socket's own peek offset is put back after. A queued message
+ * that carries fds (SCM_RIGHTS) is refused: those files would have to be dumped too.
+ */
+export function readSocketState(pid: number, fd: number, type: number, queue: 'none' | 'open' | 'shut'): SocketState {
+  return withStolenFd(pid, fd, (local) => {
+    const int = (option: number) => getInt(local, option, pid, fd);
+    const [sndSec, sndUsec] = getTimeval(local, SO_SNDTIMEO, pid, fd);
+    const [rcvSec, rcvUsec] = getTimeval(local, SO_RCVTIMEO, pid, fd);
+    const opts: MessageValue = {
+      so_sndbuf: int(SO_SNDBUF),
+      so_rcvbuf: int(SO_RCVBUF),
+      so_snd_tmo_sec: sndSec,
+      so_snd_tmo_usec: sndUsec,
+      so_rcv_tmo_sec: rcvSec,
+      so_rcv_tmo_usec: rcvUsec,
+    };
+    if (int(SO_PASSCRED)) opts.so_passcred = true;
+    return { opts, queue: queue === 'none' ? [] : peekQueue(local, type, queue === 'shut', pid, fd) };
+  });
+}
+
+/** `shut`: the socket is shut down for reading, so a read of no bytes is the end of its queue. */
+function peekQueue(local: number, type: number, shut: boolean, pid: number, fd: number): Uint8Array[] {
+  const nr = hostArch().syscalls;
+  const before = getInt(local, SO_PEEK_OFF, pid, fd);
+  setInt(local, SO_PEEK_OFF, 0, pid, fd);
+  const queue: Uint8Array[] = [];
+  const data = kbuf(PEEK_BUFFER);
+  const control = kbuf(256);
+  const iov = kbuf(16);
+  iov.writeBigUInt64LE(addressOf(data), 0);
+  iov.writeBigUInt64LE(BigInt(data.length), 8);
+  // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags
+  const msg = kbuf(56);
+  try {
+    for (;;) {
+      msg.fill(0);
+      msg.writeBigUInt64LE(addressOf(iov), 16);
+      msg.writeBigUInt64LE(1n, 24);
+      msg.writeBigUInt64LE(addressOf(control), 32);
+      msg.writeBigUInt64LE(BigInt(control.length), 40);
+      const n = sys(nr.recvmsg, local, addressOf(msg), MSG_PEEK | MSG_DONTWAIT);
+      if (n === -EAGAIN) break;
+      if (n < 0) return refuse('fds', pid, `cannot read the queue of the socket at fd ${fd} of task ${pid}: errno ${-n}`);
+      if (msg.readBigUInt64LE(40) > 0n && carriesFds(control, Number(msg.readBigUInt64LE(40)))) {
+        return refuse('fds', pid, `the socket at fd ${fd} of task ${pid} has fds queued in a message (SCM_RIGHTS): not supported yet`);
+      }
+      if (msg.readInt32LE(48) & MSG_TRUNC) return refuse('fds', pid, `a message queued on the socket at fd ${fd} of task ${pid} is larger than ${PEEK_BUFFER} bytes`);
+      if (n === 0) {
+        // a stream's end once its peer shut down, or a message of no bytes, which the peek offset
+        // cannot step over: what follows it could not be read
+        if (type === SOCK_STREAM || shut) break;
+        return refuse('fds', pid, `the socket at fd ${fd} of task ${pid} has a message of no bytes queued: not supported yet`);
+      }
+      queue.push(Uint8Array.from(data.subarray(0, n)));
+    }
+  } finally {
+    setInt(local, SO_PEEK_OFF, before, pid, fd);
+    keepAlive(data, control, iov, msg);
+  }
+  // a stream's bytes are one run whatever the writes that queued them
+  if (type === SOCK_STREAM && queue.length > 1) return [Buffer.concat(queue)];
+  return queue;
+}
+
+/** Whether the control messages hold SCM_RIGHTS; the fds peeking installed here are closed. */
+function carriesFds(control: Buffer, length: number): boolean {
+  let rights = false;
+  for (let at = 0; at + 16 <= length; ) {
+    const size = Number(control.readBigUInt64LE(at));
+    if (size < 16) break;
+    if (control.readInt32LE(at + 8) === SOL_SOCKET && control.readInt32LE(at + 12) === SCM_RIGHTS) {
+      rights = true;
+      for (let i = at + 16; i + 4 <= at + size; i += 4) sys(hostArch().syscalls.close, control.readInt32LE(i));
+    }
+    at += (size + 7) & ~7;
+  }
+  return rights;
+}
+
+function getInt(local: number, option: number, pid: number, fd: number): number {
+  const value = kbuf(4);
+  const length = kbuf(4);
+  length.writeUInt32LE(4, 0);
+  const r = sys(hostArch().syscalls.getsockopt, local, SOL_SOCKET, option, addressOf(value), addressOf(length));
+  keepAlive(value, length);
+  if (r < 0) return refuse('fds', pid, `cannot read option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
+  return value.readInt32LE(0);
+}
+
+function setInt(local: number, option: number, to: number, pid: number, fd: number): void {
+  const value = kbuf(4);
+  value.writeInt32LE(to, 0);
+  const r = sys(hostArch().syscalls.setsockopt, local, SOL_SOCKET, option, addressOf(value), 4);
+  keepAlive(value);
+  if (r < 0) refuse('fds', pid, `cannot set option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
+}
+
+function getTimeval(local: number, option: number, pid: number, fd: number): [bigint, bigint] {
+  const value = kbuf(16);
+  const length = kbuf(4);
+  length.writeUInt32LE(16, 0);
+  const r = sys(hostArch().syscalls.getsockopt, local, SOL_SOCKET, option, addressOf(value), addressOf(length));
+  keepAlive(value, length);
+  if (r < 0) return refuse('fds', pid, `cannot read option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
+  return [value.readBigUInt64LE(0), value.readBigUInt64LE(8)];
+}

@@ -1,0 +1,110 @@
+import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { refuse } from '@criu-ts/subsystem';
+
+/**
+ * Every AF_UNIX socket of this network namespace as the kernel's sock_diag reports it (one
+ * NETLINK_SOCK_DIAG dump): what /proc cannot tell, above all which socket a connected one's peer
+ * is, and the connections waiting on a listening one.
+ */
+export interface UnixSocketInfo {
+  readonly ino: number;
+  /** SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5. */
+  readonly type: number;
+  /** TCP_ESTABLISHED 1 (connected), TCP_CLOSE 7 (not connected), TCP_LISTEN 10. */
+  readonly state: number;
+  /** The bound name: empty, a path, or an abstract name (its first byte 0). */
+  readonly name: Uint8Array;
+  /** The peer's inode, 0 for none. */
+  readonly peer: number;
+  /** Connections a listening socket has not accepted yet: their inodes. */
+  readonly pending: readonly number[];
+  /** RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2. */
+  readonly shutdown: number;
+  /** Listening: the backlog; otherwise the bytes queued to send. */
+  readonly wqueue: number;
+}
+
+const AF_NETLINK = 16;
+const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const NETLINK_SOCK_DIAG = 4;
+const SOCK_DIAG_BY_FAMILY = 20;
+const NLM_F_REQUEST = 1;
+const NLM_F_DUMP = 0x300;
+const NLMSG_ERROR = 2;
+const NLMSG_DONE = 3;
+const UDIAG_SHOW_NAME = 0x1;
+const UDIAG_SHOW_PEER = 0x4;
+const UDIAG_SHOW_ICONS = 0x8;
+const UDIAG_SHOW_RQLEN = 0x10;
+const UNIX_DIAG_NAME = 0;
+const UNIX_DIAG_PEER = 2;
+const UNIX_DIAG_ICONS = 3;
+const UNIX_DIAG_RQLEN = 4;
+const UNIX_DIAG_SHUTDOWN = 6;
+const NLMSG_HEADER = 16;
+const UNIX_DIAG_MSG = 16;
+
+/** Asks the kernel for every unix socket; `step` names the dump step in a refusal. */
+export function unixSockets(step: string): Map<number, UnixSocketInfo> {
+  const nr = hostArch().syscalls;
+  const sock = sys(nr.socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (sock < 0) return refuse(step, undefined, `cannot open a sock_diag netlink socket: errno ${-sock}`);
+  try {
+    // struct nlmsghdr, then struct unix_diag_req: family, protocol, pad, states, ino, show, cookie
+    const request = kbuf(NLMSG_HEADER + 24);
+    request.writeUInt32LE(request.length, 0);
+    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
+    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
+    request.writeUInt32LE(1, 8);
+    request.writeUInt8(AF_UNIX, NLMSG_HEADER);
+    request.writeUInt32LE(0xffffffff, NLMSG_HEADER + 4);
+    request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN, NLMSG_HEADER + 12);
+    const sent = sys(nr.sendto, sock, addressOf(request), request.length, 0, 0, 0);
+    keepAlive(request);
+    if (sent < 0) return refuse(step, undefined, `cannot ask sock_diag for the unix sockets: errno ${-sent}`);
+    const sockets = new Map<number, UnixSocketInfo>();
+    const buffer = kbuf(1 << 16);
+    for (;;) {
+      const n = sys(nr.recvfrom, sock, addressOf(buffer), buffer.length, 0, 0, 0);
+      if (n < 0) return refuse(step, undefined, `cannot read sock_diag's answer: errno ${-n}`);
+      for (let at = 0; at + NLMSG_HEADER <= n; ) {
+        const length = buffer.readUInt32LE(at);
+        const type = buffer.readUInt16LE(at + 4);
+        if (type === NLMSG_DONE) return sockets;
+        if (type === NLMSG_ERROR) return refuse(step, undefined, `sock_diag refused the unix socket dump: errno ${-buffer.readInt32LE(at + NLMSG_HEADER)}`);
+        if (length < NLMSG_HEADER + UNIX_DIAG_MSG || at + length > n) return refuse(step, undefined, 'sock_diag answered a malformed message');
+        const info = parseMessage(buffer.subarray(at + NLMSG_HEADER, at + length));
+        sockets.set(info.ino, info);
+        at += align(length);
+      }
+    }
+  } finally {
+    sys(nr.close, sock);
+  }
+}
+
+/** struct unix_diag_msg (family, type, state, pad, ino, cookie) and its attributes. */
+function parseMessage(msg: Buffer): UnixSocketInfo {
+  let name: Uint8Array = new Uint8Array(0);
+  let peer = 0;
+  let pending: number[] = [];
+  let shutdown = 0;
+  let wqueue = 0;
+  for (let at = UNIX_DIAG_MSG; at + 4 <= msg.length; ) {
+    const length = msg.readUInt16LE(at);
+    const type = msg.readUInt16LE(at + 2);
+    if (length < 4) break;
+    const value = msg.subarray(at + 4, at + length);
+    if (type === UNIX_DIAG_NAME) name = Uint8Array.from(value);
+    else if (type === UNIX_DIAG_PEER) peer = value.readUInt32LE(0);
+    else if (type === UNIX_DIAG_ICONS) pending = Array.from({ length: value.length / 4 }, (_, i) => value.readUInt32LE(i * 4));
+    else if (type === UNIX_DIAG_SHUTDOWN) shutdown = value.readUInt8(0);
+    else if (type === UNIX_DIAG_RQLEN) wqueue = value.readUInt32LE(4);
+    at += align(length);
+  }
+  return { ino: msg.readUInt32LE(4), type: msg.readUInt8(1), state: msg.readUInt8(2), name, peer, pending, shutdown, wqueue };
+}
+
+const align = (n: number) => (n + 3) & ~3;
