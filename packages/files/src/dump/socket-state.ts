@@ -111,13 +111,7 @@ function carriesFds(control: Buffer, length: number): boolean {
 }
 
 function getInt(local: number, option: number, pid: number, fd: number): number {
-  const value = kbuf(4);
-  const length = kbuf(4);
-  length.writeUInt32LE(4, 0);
-  const r = sys(hostArch().syscalls.getsockopt, local, SOL_SOCKET, option, addressOf(value), addressOf(length));
-  keepAlive(value, length);
-  if (r < 0) return refuse('fds', pid, `cannot read option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
-  return value.readInt32LE(0);
+  return getOption(local, option, 4, pid, fd).readInt32LE(0);
 }
 
 function setInt(local: number, option: number, to: number, pid: number, fd: number): void {
@@ -128,12 +122,19 @@ function setInt(local: number, option: number, to: number, pid: number, fd: numb
   if (r < 0) refuse('fds', pid, `cannot set option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
 }
 
+/** A struct timeval option: seconds and microseconds. */
 function getTimeval(local: number, option: number, pid: number, fd: number): [bigint, bigint] {
-  const value = kbuf(16);
+  const value = getOption(local, option, 16, pid, fd);
+  return [value.readBigUInt64LE(0), value.readBigUInt64LE(8)];
+}
+
+/** A SOL_SOCKET option's value, `size` bytes of it. */
+function getOption(local: number, option: number, size: number, pid: number, fd: number): Buffer {
+  const value = kbuf(size);
   const length = kbuf(4);
-  length.writeUInt32LE(16, 0);
+  length.writeUInt32LE(size, 0);
   const r = sys(hostArch().syscalls.getsockopt, local, SOL_SOCKET, option, addressOf(value), addressOf(length));
   keepAlive(value, length);
   if (r < 0) return refuse('fds', pid, `cannot read option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
-  return [value.readBigUInt64LE(0), value.readBigUInt64LE(8)];
+  return value;
 }

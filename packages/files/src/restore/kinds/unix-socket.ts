@@ -217,21 +217,22 @@ function shutdown(fd: number, usk: MessageValue): void {
 function setOptions(fd: number, usk: MessageValue): void {
   const opts = (usk.opts ?? {}) as MessageValue;
   const what = `unix socket ${usk.ino}`;
+  const set = (option: number, value: Buffer) => {
+    const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(value), value.length);
+    keepAlive(value);
+    if (r < 0) throw new RestoreFault('files', `cannot set option ${option} of ${what}: errno ${-r}`);
+  };
   const setInt = (option: number, value: number) => {
     const buffer = kbuf(4);
     buffer.writeInt32LE(value, 0);
-    const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(buffer), 4);
-    keepAlive(buffer);
-    if (r < 0) throw new RestoreFault('files', `cannot set option ${option} of ${what}: errno ${-r}`);
+    set(option, buffer);
   };
   const setTimeval = (option: number, sec: unknown, usec: unknown) => {
     if (!sec && !usec) return;
     const buffer = kbuf(16);
     buffer.writeBigUInt64LE(BigInt((sec as bigint | number | undefined) ?? 0), 0);
     buffer.writeBigUInt64LE(BigInt((usec as bigint | number | undefined) ?? 0), 8);
-    const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(buffer), 16);
-    keepAlive(buffer);
-    if (r < 0) throw new RestoreFault('files', `cannot set option ${option} of ${what}: errno ${-r}`);
+    set(option, buffer);
   };
   if (opts.so_sndbuf !== undefined) setInt(SO_SNDBUFFORCE, Math.floor(Number(opts.so_sndbuf) / 2));
   if (opts.so_rcvbuf !== undefined) setInt(SO_RCVBUFFORCE, Math.floor(Number(opts.so_rcvbuf) / 2));
