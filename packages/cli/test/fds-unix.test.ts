@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { ImagesDir, type MessageValue } from '@criu-ts/images';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, selfCheck, startDetached } from './helpers.js';
-import { compileFds, critDecode, critDecodesAll, dumpError, dumpOrThrow, expectOk, gone, imagesDir, removeFdsDirs, restoreOrThrow } from './fds-workloads.js';
+import { compileFds, critDecode, critDecodesAll, dumpError, dumpOrThrow, expectOk, gone, imagesDir, removeFdsDirs, restoreError, restoreOrThrow } from './fds-workloads.js';
 
 /** Unix sockets: pairs between tasks and within one, queues, shutdowns, listeners, names (workloads/fds/unix-sockets.c). */
 
@@ -61,5 +62,32 @@ describe('unix sockets that cannot come back', () => {
     const error = await dumpError(t.pid, imagesDir());
     expect(error).toMatch(new RegExp(`^task ${t.pid} fd \\d+ is a unix socket connected to socket:\\[\\d+\\], which no dumped task holds: not supported yet$`));
     expect(existsSync(`/proc/${t.pid}`)).toBe(true);
+  });
+});
+
+describe('unix sockets in images that cannot be restored', () => {
+  it('a connected stream socket with a name (an accepted connection, as another dumper may write it) fails the restore by name, and nothing is left', async () => {
+    const t = await startDetached(bin);
+    const images = imagesDir();
+    await dumpOrThrow(t.pid, images);
+    expect(await gone(t.pid)).toBe(true);
+    // give one end of the stream pair a name, as an accepted connection has
+    const dir = ImagesDir.open(images);
+    if (dir._tag === 'Left') throw new Error(dir.left.message);
+    const files = dir.right.read('files.img');
+    if (files._tag === 'Left') throw new Error(files.left.message);
+    const stream = files.right.entries.find((e) => {
+      const usk = e.message.usk as MessageValue | undefined;
+      return usk !== undefined && Number(usk.type) === 1 && Number(usk.peer) !== 0;
+    })!;
+    const usk = stream.message.usk as MessageValue;
+    usk.name = Buffer.from('/tmp/criu-ts-accepted\0');
+    const written = dir.right.write('files.img', files.right);
+    if (written._tag === 'Left') throw new Error(written.left.message);
+
+    const error = await restoreError(images);
+    expect(error).toBe(`unix socket ${usk.ino} is a connected stream socket that is not one of an unnamed pair (an accepted connection): not supported yet`);
+    expect(await gone(t.pid)).toBe(true);
+    expect(await gone(Number(t.info.child))).toBe(true);
   });
 });

@@ -56,6 +56,13 @@ export async function restoreOrThrow(images: string): Promise<number> {
   return result.right.rootPid;
 }
 
+/** The restore's error message; the test fails if the restore succeeds. */
+export async function restoreError(images: string): Promise<string> {
+  const result = await restore({ imagesDir: images })();
+  if (result._tag === 'Right') throw new Error('the restore succeeded');
+  return result.left.message;
+}
+
 export async function gone(pid: number, timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (existsSync(`/proc/${pid}`)) {

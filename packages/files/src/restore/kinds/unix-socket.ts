@@ -62,6 +62,7 @@ export function unixSockets(): FdRestorer {
       const what = `unix socket ${ino}`;
       const peer = usk.peer ? byIno.get(Number(usk.peer)) : undefined;
       if (usk.peer && !peer) throw new RestoreFault('files', `${what} is connected to unix socket ${usk.peer}, which files.img lacks`);
+      checkSupported(usk, peer, what);
       const fd = waiting.get(ino) ?? make(usk);
       waiting.delete(ino);
       try {
@@ -84,6 +85,18 @@ export function unixSockets(): FdRestorer {
       made.clear();
     },
   };
+}
+
+/**
+ * What images of other dumpers may hold and this restore cannot make (criu-ts's own dump refuses
+ * them): an accepted stream connection or its client, an external or inherited socket (uflags).
+ */
+function checkSupported(usk: MessageValue, peer: MessageValue | undefined, what: string): void {
+  if (Number(usk.uflags ?? 0) !== 0) throw new RestoreFault('files', `${what} is marked 0x${Number(usk.uflags).toString(16)} (external, inherited...): not supported yet`);
+  const connected = Number(usk.state) === TCP_ESTABLISHED;
+  if (connected && Number(usk.type) !== SOCK_DGRAM && !paired(usk, peer)) {
+    throw new RestoreFault('files', `${what} is a connected stream socket that is not one of an unnamed pair (an accepted connection): not supported yet`);
+  }
 }
 
 /** Two unnamed sockets connected to each other: made again with socketpair. */
