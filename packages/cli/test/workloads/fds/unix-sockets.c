@@ -9,8 +9,13 @@
  *   listen:  a listening socket on an abstract name, and one on DIR/sock: both take connections.
  *   unconn:  an unconnected datagram socket on an abstract name with two datagrams unread.
  *   dconn:   a datagram socket connected to one bound to an abstract name, one datagram unread there.
- * With "accepted": only a listener on an abstract name, a client connected to it and the connection
- * it accepted. With "serve NAME": a listener on the abstract name NAME that accepts one connection.
+ *   accept:  on the abstract listener, a connection accepted (a message unread at each end) and one
+ *            still waiting to be accepted; a connection accepted from a listener on DIR/gone, which
+ *            was closed since.
+ *   orphans: a stream and a datagram socket whose peers sent a message and closed.
+ *   perms:   the file of the listener on DIR/sock has mode 0640.
+ * With "unaccepted-data": only a listener on an abstract name and a client that sent bytes on its
+ * connection before it was accepted. With "serve NAME": a listener on the abstract name NAME that accepts one connection.
  * With "connect NAME": only a client connected to NAME (another process's listener). For refusals:
  * these just wait.
  * Writes "pid=P" to DIR/info; once DIR/check appears it checks each and writes DIR/result.
@@ -23,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -88,11 +94,11 @@ static int refused(int argc, char **argv)
 	char name[64], info[64];
 	struct sockaddr_un sun;
 	int client = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (strcmp(argv[2], "accepted") == 0) {
-		snprintf(name, sizeof(name), "criu-ts-accepted-%d", getpid());
+	if (strcmp(argv[2], "unaccepted-data") == 0) {
+		snprintf(name, sizeof(name), "criu-ts-unaccepted-%d", getpid());
 		int listener = listening(name, 1);
 		socklen_t len = address(&sun, name, 1);
-		if (listener < 0 || connect(client, (struct sockaddr *)&sun, len) < 0 || accept(listener, NULL, NULL) < 0) return 1;
+		if (listener < 0 || connect(client, (struct sockaddr *)&sun, len) < 0 || write(client, "early", 5) != 5) return 1;
 	} else if (argc > 3 && strcmp(argv[2], "serve") == 0) {
 		int listener = listening(argv[3], 1);
 		if (listener < 0) return 1;
@@ -172,6 +178,36 @@ int main(int argc, char **argv)
 	connect(dclient, (struct sockaddr *)&server_sun, server_len);
 	send(dclient, "hello-srv", 9, 0);
 
+	/* connections: one accepted from the abstract listener, one waiting on it, one accepted from a
+	 * listener that is gone */
+	struct sockaddr_un listen_sun, gone_sun;
+	socklen_t listen_len = address(&listen_sun, abstract_name, 1);
+	int client = socket(AF_UNIX, SOCK_STREAM, 0);
+	connect(client, (struct sockaddr *)&listen_sun, listen_len);
+	int accepted = accept(abstract_listener, NULL, NULL);
+	write(client, "to-server", 9);
+	write(accepted, "to-client", 9);
+	int waiting_client = socket(AF_UNIX, SOCK_STREAM, 0);
+	connect(waiting_client, (struct sockaddr *)&listen_sun, listen_len);
+	char gone_path[4096];
+	snprintf(gone_path, sizeof(gone_path), "%s/gone", dir);
+	socklen_t gone_len = address(&gone_sun, gone_path, 0);
+	int gone_listener = listening(gone_path, 0);
+	int gone_client = socket(AF_UNIX, SOCK_STREAM, 0);
+	connect(gone_client, (struct sockaddr *)&gone_sun, gone_len);
+	int gone_accepted = accept(gone_listener, NULL, NULL);
+	close(gone_listener);
+	write(gone_client, "still", 5);
+
+	int orphan[2], dorphan[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, orphan);
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, dorphan);
+	write(orphan[1], "bye", 3);
+	close(orphan[1]);
+	send(dorphan[1], "last", 4, 0);
+	close(dorphan[1]);
+	chmod(path, 0640);
+
 	/* the child's message has arrived before the dump */
 	struct pollfd p = { .fd = stream[0], .events = POLLIN };
 	poll(&p, 1, 5000);
@@ -188,8 +224,6 @@ int main(int argc, char **argv)
 	int dgram_ok = reads(dgram[0], "one") && reads(dgram[0], "two!") && reads(dgram[0], "three") && empty(dgram[0]) && now_rcvbuf == rcvbuf;
 	char end[8];
 	int seq_ok = reads(seq[1], "rec1") && reads(seq[1], "record2") && recv(seq[1], end, sizeof(end), MSG_DONTWAIT) == 0;
-	int listen_ok = abstract_listener >= 0 && path_listener >= 0 && takes_connections(abstract_listener, abstract_name, 1) &&
-			takes_connections(path_listener, path, 0);
 	int unconn_ok = reads(unconn, "first") && reads(unconn, "second") && empty(unconn);
 
 	struct sockaddr_un peer;
@@ -198,10 +232,33 @@ int main(int argc, char **argv)
 		       getpeername(dclient, (struct sockaddr *)&peer, &peer_len) == 0 && peer_len == server_len &&
 		       memcmp(&peer, &server_sun, server_len) == 0;
 
-	int ok = stream_ok && child_ok && dgram_ok && seq_ok && listen_ok && unconn_ok && dconn_ok;
+	/* the accepted connection keeps its messages and names; the waiting one is accepted now */
+	struct sockaddr_un got_sun;
+	socklen_t got_len = sizeof(got_sun);
+	int accept_ok = reads(accepted, "to-server") && reads(client, "to-client") && getsockname(accepted, (struct sockaddr *)&got_sun, &got_len) == 0 &&
+			got_len == listen_len && memcmp(&got_sun, &listen_sun, listen_len) == 0;
+	got_len = sizeof(got_sun);
+	accept_ok = accept_ok && getpeername(client, (struct sockaddr *)&got_sun, &got_len) == 0 && got_len == listen_len &&
+		    memcmp(&got_sun, &listen_sun, listen_len) == 0;
+	int late = accept(abstract_listener, NULL, NULL);
+	accept_ok = accept_ok && late >= 0 && write(waiting_client, "late", 4) == 4 && reads(late, "late") && write(client, "more", 4) == 4 && reads(accepted, "more");
+	got_len = sizeof(got_sun);
+	accept_ok = accept_ok && reads(gone_accepted, "still") && getsockname(gone_accepted, (struct sockaddr *)&got_sun, &got_len) == 0 &&
+		    strcmp(got_sun.sun_path, gone_path) == 0;
+
+	/* after the waiting connection was taken: new ones are accepted too */
+	int listen_ok = abstract_listener >= 0 && path_listener >= 0 && takes_connections(abstract_listener, abstract_name, 1) &&
+			takes_connections(path_listener, path, 0);
+
+	char eof[4];
+	struct stat st;
+	int orphan_ok = reads(orphan[0], "bye") && read(orphan[0], eof, sizeof(eof)) == 0 && reads(dorphan[0], "last") && stat(path, &st) == 0 &&
+			(st.st_mode & 07777) == 0640;
+
+	int ok = stream_ok && child_ok && dgram_ok && seq_ok && listen_ok && unconn_ok && dconn_ok && accept_ok && orphan_ok;
 	char result[256];
-	snprintf(result, sizeof(result), "status=%s\nstream=%d\nchild=%d\ndgram=%d\nseq=%d\nlisten=%d\nunconn=%d\ndconn=%d\n", ok ? "OK" : "BAD", stream_ok,
-		 child_ok, dgram_ok, seq_ok, listen_ok, unconn_ok, dconn_ok);
+	snprintf(result, sizeof(result), "status=%s\nstream=%d\nchild=%d\ndgram=%d\nseq=%d\nlisten=%d\nunconn=%d\ndconn=%d\naccept=%d\norphan=%d\n",
+		 ok ? "OK" : "BAD", stream_ok, child_ok, dgram_ok, seq_ok, listen_ok, unconn_ok, dconn_ok, accept_ok, orphan_ok);
 	put("result", result);
 	for (;;) pause();
 }

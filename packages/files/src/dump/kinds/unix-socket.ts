@@ -1,4 +1,5 @@
-import type { ImageEntry } from '@criu-ts/images';
+import { lstatSync } from 'node:fs';
+import type { ImageEntry, MessageValue } from '@criu-ts/images';
 import { refuse } from '@criu-ts/subsystem';
 import type { FdDumper, KindImage } from '../fd-dumper.js';
 import { FD_TYPES } from '../file-table.js';
@@ -15,23 +16,30 @@ const SOCK_DGRAM = 2;
 /**
  * AF_UNIX sockets: UNIXSK entries (CRIU's unix_sk_entry) with the socket's type, state, name, peer,
  * options and owner, and its unread messages in sk-queues.img. What comes back: pairs connected to
- * each other within the tree (socketpair), with their queues and shutdowns; datagram sockets
- * connected to a named one of the tree; listening sockets with no connection waiting; sockets not
- * connected, bound to an abstract name or an absolute path, or to none. Refused by name: a
- * connection waiting to be accepted, a connected stream socket with a name (an accepted connection
- * or its client), a peer no dumped task holds, a relative path.
+ * each other within the tree (socketpair, or an accepted connection and its client), with their
+ * queues and shutdowns; listening sockets, with the connections of the tree still waiting on them;
+ * datagram sockets connected to a named one of the tree; sockets not connected, bound to an
+ * abstract name or an absolute path, or to none. A client whose connection waits to be accepted is
+ * written with the listener as its peer, as the restore connects it again. Refused by name: a peer
+ * or a waiting connection no dumped task holds, bytes sent on a connection not accepted yet, a
+ * connection whose ends are both named with no listener of the tree to tell which was accepted, a
+ * relative path.
  */
 export function unixSockets(): FdDumper {
   let kernel: Map<number, UnixSocketInfo> | undefined;
-  const held = new Map<number, OpenFd>();
+  const held = new Map<number, { fd: OpenFd; peer: number }>();
   const queues: ImageEntry[] = [];
   const inoOf = (fd: OpenFd) => Number(/^socket:\[(\d+)\]$/.exec(fd.target)?.[1]);
-  /** Both unnamed and connected to each other: made again as a pair. */
-  const pairedWith = (info: UnixSocketInfo) => {
-    const peer = info.peer === 0 ? undefined : kernel!.get(info.peer);
-    return peer !== undefined && peer.peer === info.ino && info.name.length === 0 && peer.name.length === 0;
-  };
   const infoOf = (fd: OpenFd) => (/^socket:\[\d+\]$/.test(fd.target) ? (kernel ??= askKernel('fds')).get(inoOf(fd)) : undefined);
+  /** Whether the restore queues this socket's messages again through its peer: a stream connection or an unnamed pair. */
+  const throughPeer = (info: UnixSocketInfo) => {
+    // one whose peer is closed: the restore makes it a peer to send from, then closes it
+    if (info.peer === 0) return info.state === TCP_ESTABLISHED || info.type === SOCK_DGRAM;
+    const other = kernel!.get(info.peer);
+    return info.state === TCP_ESTABLISHED && (info.type !== SOCK_DGRAM || (other?.peer === info.ino && info.name.length === 0 && other.name.length === 0));
+  };
+  /** The listener a client's connection waits on: the one whose pending connections list it. */
+  const listenerOf = (ino: number) => [...kernel!.values()].find((s) => s.state === TCP_LISTEN && s.pending.includes(ino));
   return {
     name: 'unix socket',
     type: FD_TYPES.UNIXSK,
@@ -39,32 +47,33 @@ export function unixSockets(): FdDumper {
     claims(fd) {
       const info = infoOf(fd);
       if (!info) return false;
-      const what = `task ${fd.pid} fd ${fd.fd} is a unix socket`;
       const name = Buffer.from(info.name);
-      const named = name.length > 0;
-      if (info.pending.length > 0) refuse('fds', fd.pid, `${what} with ${info.pending.length} connection(s) waiting to be accepted: not supported yet`);
-      if (named && name[0] !== 0 && name[0] !== 0x2f) refuse('fds', fd.pid, `${what} bound to the relative path ${describeName(name)}: not supported yet`);
-      if (info.state === TCP_ESTABLISHED && named && info.type !== SOCK_DGRAM) {
-        refuse('fds', fd.pid, `${what} connected under the name ${describeName(name)} (an accepted connection): not supported yet`);
-      }
-      // (a datagram socket some other one connected to is in this state too, with no peer of its own)
-      if (info.state === TCP_ESTABLISHED && info.peer === 0 && info.type !== SOCK_DGRAM) {
-        refuse('fds', fd.pid, `${what} connected to a socket still waiting to be accepted: not supported yet`);
+      if (name.length > 0 && name[0] !== 0 && name[0] !== 0x2f) {
+        refuse('fds', fd.pid, `task ${fd.pid} fd ${fd.fd} is a unix socket bound to the relative path ${describeName(name)}: not supported yet`);
       }
       return true;
     },
     key: (fd) => `usk:${inoOf(fd)}`,
     entry(fd, id) {
       const info = infoOf(fd)!;
-      held.set(info.ino, fd);
+      const what = `task ${fd.pid} fd ${fd.fd} is a unix socket`;
+      let peer = info.peer;
+      // a stream client whose connection waits to be accepted: its peer has no inode yet (with no
+      // listener waiting for it, its peer is closed: it comes back alone, to read what is left)
+      const listener = info.state === TCP_ESTABLISHED && peer === 0 && info.type !== SOCK_DGRAM ? listenerOf(info.ino) : undefined;
+      if (listener) {
+        if (info.wqueue > 0) refuse('fds', fd.pid, `${what} that sent ${info.wqueue} bytes on a connection not accepted yet: not supported yet`);
+        peer = listener.ino;
+      }
+      held.set(info.ino, { fd, peer });
       const listening = info.state === TCP_LISTEN;
       // a stream socket that is neither connected nor listening has no queue (reading it fails)
       const queued = info.type === SOCK_DGRAM || info.state === TCP_ESTABLISHED;
       const state = readSocketState(fd.pid, fd.fd, info.type, !queued ? 'none' : info.shutdown & RCV_SHUTDOWN ? 'shut' : 'open');
-      // the restore queues a message again by sending it: through the other end of a pair, or to
-      // the socket's name
-      if (state.queue.length > 0 && !pairedWith(info) && info.name.length === 0) {
-        refuse('fds', fd.pid, `task ${fd.pid} fd ${fd.fd} is a unix socket with no name and no pair, holding ${state.queue.length} unread message(s): not supported yet`);
+      // the restore queues a message again by sending it: through the other end of a connection,
+      // or to the socket's name
+      if (state.queue.length > 0 && !throughPeer(info) && info.name.length === 0) {
+        refuse('fds', fd.pid, `${what} with no name and no peer, holding ${state.queue.length} unread message(s): not supported yet`);
       }
       for (const data of state.queue) queues.push({ message: { id_for: id, length: data.length }, type: 'sk_packet_entry', payload: data });
       const usk = {
@@ -75,26 +84,51 @@ export function unixSockets(): FdDumper {
         flags: fd.flags,
         uflags: 0,
         backlog: listening ? info.wqueue : 0,
-        peer: info.peer,
+        peer,
         fown: readFown(fd),
         opts: state.opts,
         name: info.name,
       };
-      return info.shutdown ? { ...usk, shutdown: info.shutdown } : usk;
+      const perms = filePerms(info.name);
+      return { ...usk, ...(info.shutdown ? { shutdown: info.shutdown } : {}), ...(perms ? { file_perms: perms } : {}) };
     },
     images(): KindImage[] {
-      for (const [ino, fd] of held) {
+      const names = (ino: number) => kernel!.get(ino)!.name.length > 0;
+      const listeners = [...held.keys()].filter((ino) => kernel!.get(ino)!.state === TCP_LISTEN);
+      for (const [ino, { fd, peer }] of held) {
         const info = kernel!.get(ino)!;
-        if (info.peer === 0) continue;
-        const what = `task ${fd.pid} fd ${fd.fd} is a unix socket connected to socket:[${info.peer}]`;
-        if (!held.has(info.peer)) refuse('fds', fd.pid, `${what}, which no dumped task holds: not supported yet`);
-        // a pair comes back with socketpair, a datagram socket connects again to its peer's name
-        const peer = kernel!.get(info.peer)!;
-        if (!pairedWith(info) && peer.name.length === 0) refuse('fds', fd.pid, `${what}, which has no name and is connected elsewhere: not supported yet`);
+        const what = `task ${fd.pid} fd ${fd.fd} is a unix socket`;
+        for (const waiting of info.pending) {
+          if (!held.has(waiting)) refuse('fds', fd.pid, `${what} with a connection waiting from socket:[${waiting}], which no dumped task holds: not supported yet`);
+        }
+        if (peer === 0) continue;
+        if (!held.has(peer)) refuse('fds', fd.pid, `${what} connected to socket:[${peer}], which no dumped task holds: not supported yet`);
+        const other = kernel!.get(peer)!;
+        if (info.type === SOCK_DGRAM) {
+          // a datagram socket connects again to its peer's name, unless the two are an unnamed pair
+          if (!(other.peer === ino && !names(ino) && !names(peer)) && !names(peer)) {
+            refuse('fds', fd.pid, `${what} connected to socket:[${peer}], which has no name and is connected elsewhere: not supported yet`);
+          }
+        } else if (other.state !== TCP_LISTEN && names(ino) && names(peer)) {
+          // both ends of a connection named: the accepted one has its listener's name
+          const listened = listeners.some((l) => [ino, peer].some((end) => Buffer.from(kernel!.get(l)!.name).equals(Buffer.from(kernel!.get(end)!.name))));
+          if (!listened) refuse('fds', fd.pid, `${what} connected to socket:[${peer}], both named, with no listener of the tree to tell which end was accepted: not supported yet`);
+        }
       }
       return queues.length > 0 ? [{ name: 'sk-queues.img', magic: 'SK_QUEUES', entries: queues }] : [];
     },
   };
+}
+
+/** The mode and owner of the socket file a path name leads to (none for an abstract name). */
+function filePerms(name: Uint8Array): MessageValue | undefined {
+  if (name.length === 0 || name[0] === 0) return undefined;
+  try {
+    const st = lstatSync(describeName(Buffer.from(name)));
+    return st.isSocket() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An abstract name as `@name`; a path as the kernel reports it ends in a NUL. */

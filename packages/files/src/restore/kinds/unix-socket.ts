@@ -1,4 +1,4 @@
-import { lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, unlinkSync } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
@@ -29,29 +29,84 @@ const SHUT_HOW = [-1, 0, 1, 2];
 
 /**
  * AF_UNIX sockets, made in this process and passed in. Two unnamed sockets connected to each other
- * are made once with socketpair; each end's unread messages are sent again through the other end,
- * in order (a stream's bytes at once, each datagram on its own), then each end is shut down as it
- * was. Any other socket is made alone: bound to its name if it had one (a path's stale socket
- * file, the dumped socket's, is removed first), its unread datagrams sent to that name, listening
- * again with its backlog if it did, and a datagram socket connected to its peer's name, the peer
- * made first if it is not yet. Options: buffer sizes, timeouts, SO_PASSCRED.
+ * are made once with socketpair. An accepted connection is made by connecting its client to the
+ * listener's name and accepting it, through the listener of the tree if it has one (made first,
+ * with every connection accepted from it, before any waiting one connects again), else through a
+ * listener of our own for the moment. A client whose connection waited to be accepted connects to
+ * its listener again. Each end of a connection gets its unread messages sent again through the
+ * other end, in order (a stream's bytes at once, each datagram on its own), then is shut down as it
+ * was. Any other socket is made alone: bound to its name if it had one (a path's stale socket file,
+ * the dumped socket's, is removed first), its unread datagrams sent to that name, listening again
+ * with its backlog if it did, and a datagram socket connected to its peer's name, the peer made
+ * first if it is not yet. Options: buffer sizes, timeouts, SO_PASSCRED.
  */
 export function unixSockets(): FdRestorer {
   const nr = hostArch().syscalls;
   let byIno: Map<number, MessageValue> | undefined;
   let queues: Map<number, Uint8Array[]> | undefined;
-  /** Sockets made but not handed out yet (a pair's other end, a peer made to connect to), by inode. */
+  /** Sockets made but not handed out yet (a connection's other end, a peer made first), by inode. */
   const waiting = new Map<number, number>();
   /** Every socket made, by inode. */
   const made = new Set<number>();
+  const take = (ino: number) => {
+    const fd = waiting.get(ino);
+    waiting.delete(ino);
+    return fd;
+  };
+  const ensureMade = (usk: MessageValue) => {
+    if (!made.has(Number(usk.ino))) waiting.set(Number(usk.ino), make(usk));
+  };
+  const keep = (ends: [number, number], accepted: MessageValue, client: MessageValue) => {
+    made.add(Number(accepted.ino));
+    made.add(Number(client.ino));
+    waiting.set(Number(accepted.ino), ends[0]);
+    waiting.set(Number(client.ino), ends[1]);
+  };
   const make = (usk: MessageValue): number => {
     made.add(Number(usk.ino));
     const peer = byIno!.get(Number(usk.peer));
-    if (Number(usk.state) !== TCP_ESTABLISHED || !paired(usk, peer)) return makeSingle(usk, queues!);
-    made.add(Number(peer!.ino));
-    const [mine, theirs] = makePair(usk, peer!, queues!);
-    waiting.set(Number(peer!.ino), theirs);
-    return mine;
+    switch (kindOf(usk, peer, byIno!)) {
+      case 'pair': {
+        made.add(Number(peer!.ino));
+        const [mine, theirs] = makePair(usk, peer!, queues!);
+        waiting.set(Number(peer!.ino), theirs);
+        return mine;
+      }
+      case 'accepted': {
+        const [accepted, client] = Number(usk.ino) === acceptedEnd(usk, peer!, byIno!) ? [usk, peer!] : [peer!, usk];
+        const listener = listenerOf(accepted, byIno!);
+        // the listener makes every connection accepted from it, this one too
+        if (listener) ensureMade(listener);
+        else keep(makeConnection(accepted, client, undefined, queues!), accepted, client);
+        return take(Number(usk.ino))!;
+      }
+      case 'orphan':
+        return makeOrphan(usk, queues!);
+      case 'waiting': {
+        ensureMade(peer!);
+        const fd = makeSingle(usk, queues!);
+        try {
+          connect(fd, peer!.name as Uint8Array, `unix socket ${usk.ino}`);
+        } catch (error) {
+          sys(nr.close, fd);
+          throw error;
+        }
+        return fd;
+      }
+      case 'single': {
+        // an unnamed datagram socket with messages to read had a peer, closed since
+        if ((usk.name as Uint8Array).length === 0 && !peer && queues!.get(Number(usk.id))?.length) return makeOrphan(usk, queues!);
+        const fd = makeSingle(usk, queues!);
+        if (Number(usk.state) !== TCP_LISTEN) return fd;
+        try {
+          for (const [accepted, client] of acceptedFrom(usk, byIno!)) keep(makeConnection(accepted, client, fd, queues!), accepted, client);
+        } catch (error) {
+          sys(nr.close, fd);
+          throw error;
+        }
+        return fd;
+      }
+    }
   };
   return {
     field: 'usk',
@@ -60,15 +115,14 @@ export function unixSockets(): FdRestorer {
       queues ??= queuesOf(plan);
       const ino = Number(usk.ino);
       const what = `unix socket ${ino}`;
+      if (Number(usk.uflags ?? 0) !== 0) throw new RestoreFault('files', `${what} is marked 0x${Number(usk.uflags).toString(16)} (external, inherited...): not supported yet`);
       const peer = usk.peer ? byIno.get(Number(usk.peer)) : undefined;
       if (usk.peer && !peer) throw new RestoreFault('files', `${what} is connected to unix socket ${usk.peer}, which files.img lacks`);
-      checkSupported(usk, peer, what);
-      const fd = waiting.get(ino) ?? make(usk);
-      waiting.delete(ino);
+      const fd = take(ino) ?? make(usk);
       try {
-        if (peer && !paired(usk, peer)) {
+        if (Number(usk.type) === SOCK_DGRAM && peer && !paired(usk, peer)) {
           // a datagram socket connected by name: its peer is bound before it connects
-          if (!made.has(Number(peer.ino))) waiting.set(Number(peer.ino), make(peer));
+          ensureMade(peer);
           connect(fd, peer.name as Uint8Array, what);
         }
         if (Number(usk.flags) & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
@@ -88,14 +142,96 @@ export function unixSockets(): FdRestorer {
 }
 
 /**
- * What images of other dumpers may hold and this restore cannot make (criu-ts's own dump refuses
- * them): an accepted stream connection or its client, an external or inherited socket (uflags).
+ * How a socket is made: with its peer as an unnamed pair, as one end of an accepted connection, as
+ * a client waiting on a listener, as a connection whose peer is closed, or alone. A connected stream socket that is none of these (in
+ * images of another dumper) is refused.
  */
-function checkSupported(usk: MessageValue, peer: MessageValue | undefined, what: string): void {
-  if (Number(usk.uflags ?? 0) !== 0) throw new RestoreFault('files', `${what} is marked 0x${Number(usk.uflags).toString(16)} (external, inherited...): not supported yet`);
-  const connected = Number(usk.state) === TCP_ESTABLISHED;
-  if (connected && Number(usk.type) !== SOCK_DGRAM && !paired(usk, peer)) {
-    throw new RestoreFault('files', `${what} is a connected stream socket that is not one of an unnamed pair (an accepted connection): not supported yet`);
+function kindOf(usk: MessageValue, peer: MessageValue | undefined, byIno: Map<number, MessageValue>): 'pair' | 'accepted' | 'waiting' | 'orphan' | 'single' {
+  const stream = Number(usk.type) !== SOCK_DGRAM;
+  if (Number(usk.state) !== TCP_ESTABLISHED || !peer) return Number(usk.state) === TCP_ESTABLISHED && stream ? 'orphan' : 'single';
+  if (paired(usk, peer)) return 'pair';
+  if (!stream) return 'single';
+  if (Number(peer.state) === TCP_LISTEN) return 'waiting';
+  if (Number(peer.peer) === Number(usk.ino) && acceptedEnd(usk, peer, byIno) !== undefined) return 'accepted';
+  throw new RestoreFault('files', `unix socket ${usk.ino} is a connected stream socket whose peer ${peer.ino} is connected elsewhere: not supported yet`);
+}
+
+/** Which end of a connection was accepted: the named one, or of two named, the one a listener has the name of. */
+function acceptedEnd(a: MessageValue, b: MessageValue, byIno: Map<number, MessageValue>): number | undefined {
+  const named = [a, b].filter((end) => (end.name as Uint8Array).length > 0);
+  const accepted = named.length === 1 ? named[0] : named.find((end) => listenerOf(end, byIno) !== undefined);
+  return accepted === undefined ? undefined : Number(accepted.ino);
+}
+
+/** The listening socket of the images with the name (and type) an accepted socket has. */
+function listenerOf(accepted: MessageValue, byIno: Map<number, MessageValue>): MessageValue | undefined {
+  const name = Buffer.from(accepted.name as Uint8Array);
+  return [...byIno.values()].find((s) => Number(s.state) === TCP_LISTEN && Number(s.type) === Number(accepted.type) && name.equals(Buffer.from(s.name as Uint8Array)));
+}
+
+/** The connections accepted from `listener`, as [accepted end, client]. */
+function acceptedFrom(listener: MessageValue, byIno: Map<number, MessageValue>): [MessageValue, MessageValue][] {
+  const out: [MessageValue, MessageValue][] = [];
+  for (const usk of byIno.values()) {
+    const peer = byIno.get(Number(usk.peer));
+    if (!peer || kindOf(usk, peer, byIno) !== 'accepted') continue;
+    if (acceptedEnd(usk, peer, byIno) === Number(usk.ino) && listenerOf(usk, byIno) === listener) out.push([usk, peer]);
+  }
+  return out;
+}
+
+/**
+ * An accepted connection: a client (bound to its own name if it had one) connects to the accepted
+ * end's name and `listener` (or one of ours, made for the moment) accepts it; then the queues and
+ * shutdowns. Returns [accepted end, client].
+ */
+function makeConnection(accepted: MessageValue, client: MessageValue, listener: number | undefined, queues: Map<number, Uint8Array[]>): [number, number] {
+  const nr = hostArch().syscalls;
+  const what = `unix sockets ${accepted.ino} and ${client.ino}`;
+  const temporary = listener === undefined ? makeSingle({ ...accepted, state: TCP_LISTEN, backlog: 1, shutdown: 0 }, new Map()) : undefined;
+  const ends: number[] = [];
+  try {
+    // made alone as not connected: its name, options; queue and shutdown come below
+    const clientFd = makeSingle({ ...client, state: 0, shutdown: 0 }, new Map());
+    ends.push(clientFd);
+    connect(clientFd, accepted.name as Uint8Array, what);
+    const acceptedFd = sys(nr.accept4, listener ?? temporary!, 0, 0, SOCK_CLOEXEC);
+    if (acceptedFd < 0) throw new RestoreFault('files', `cannot accept the connection of ${what} again: errno ${-acceptedFd}`);
+    ends.push(acceptedFd);
+    setOptions(acceptedFd, accepted);
+    for (const data of queues.get(Number(accepted.id)) ?? []) send(clientFd, data, accepted);
+    for (const data of queues.get(Number(client.id)) ?? []) send(acceptedFd, data, client);
+    shutdown(acceptedFd, accepted);
+    shutdown(clientFd, client);
+    return [acceptedFd, clientFd];
+  } catch (error) {
+    for (const fd of ends) sys(nr.close, fd);
+    throw error;
+  } finally {
+    if (temporary !== undefined) sys(nr.close, temporary);
+  }
+}
+
+/**
+ * A socket whose peer is closed: made as one end of a pair whose other end sends it what it had left
+ * to read, then closes.
+ */
+function makeOrphan(usk: MessageValue, queues: Map<number, Uint8Array[]>): number {
+  const nr = hostArch().syscalls;
+  const fds = kbuf(8);
+  const r = sys(nr.socketpair, AF_UNIX, Number(usk.type) | SOCK_CLOEXEC, 0, addressOf(fds));
+  if (r < 0) throw new RestoreFault('files', `socketpair for unix socket ${usk.ino}: errno ${-r}`);
+  const [fd, peer] = [fds.readInt32LE(0), fds.readInt32LE(4)];
+  try {
+    setOptions(fd, usk);
+    for (const data of queues.get(Number(usk.id)) ?? []) send(peer, data, usk);
+    sys(nr.close, peer);
+    shutdown(fd, usk);
+    return fd;
+  } catch (error) {
+    sys(nr.close, fd);
+    sys(nr.close, peer);
+    throw error;
   }
 }
 
@@ -166,6 +302,7 @@ function makeSingle(usk: MessageValue, queues: Map<number, Uint8Array[]>): numbe
       const bound = sys(nr.bind, fd, addressOf(address), address.length);
       keepAlive(address);
       if (bound < 0) throw new RestoreFault('files', `cannot bind ${what} to ${describeName(name)}: errno ${-bound}`);
+      restoreFilePerms(name, usk.file_perms as MessageValue | undefined, what);
     }
     if (Number(usk.state) === TCP_LISTEN) {
       const listening = sys(nr.listen, fd, Number(usk.backlog));
@@ -267,6 +404,17 @@ function sockaddr(name: Uint8Array): Buffer {
 function pathOf(name: Uint8Array): string {
   const end = name.indexOf(0);
   return Buffer.from(end < 0 ? name : name.subarray(0, end)).toString();
+}
+
+/** The mode and owner the socket file had. */
+function restoreFilePerms(name: Uint8Array, perms: MessageValue | undefined, what: string): void {
+  if (!perms || name[0] === 0) return;
+  try {
+    chmodSync(pathOf(name), Number(perms.mode) & 0o7777);
+    lchownSync(pathOf(name), Number(perms.uid), Number(perms.gid));
+  } catch (error) {
+    throw new RestoreFault('files', `cannot give the file of ${what} its mode and owner: ${(error as Error).message}`);
+  }
 }
 
 /** The socket file a dumped socket left at its path goes; anything else there is in the way. */
