@@ -22,6 +22,8 @@ export interface UnixSocketInfo {
   readonly shutdown: number;
   /** Listening: the backlog; otherwise the bytes queued to send. */
   readonly wqueue: number;
+  /** The inode of the socket file a path name made (0 for none): if the path leads elsewhere now, the file was deleted. */
+  readonly fileIno: number;
 }
 
 const AF_NETLINK = 16;
@@ -35,10 +37,12 @@ const NLM_F_DUMP = 0x300;
 const NLMSG_ERROR = 2;
 const NLMSG_DONE = 3;
 const UDIAG_SHOW_NAME = 0x1;
+const UDIAG_SHOW_VFS = 0x2;
 const UDIAG_SHOW_PEER = 0x4;
 const UDIAG_SHOW_ICONS = 0x8;
 const UDIAG_SHOW_RQLEN = 0x10;
 const UNIX_DIAG_NAME = 0;
+const UNIX_DIAG_VFS = 1;
 const UNIX_DIAG_PEER = 2;
 const UNIX_DIAG_ICONS = 3;
 const UNIX_DIAG_RQLEN = 4;
@@ -60,7 +64,7 @@ export function unixSockets(step: string): Map<number, UnixSocketInfo> {
     request.writeUInt32LE(1, 8);
     request.writeUInt8(AF_UNIX, NLMSG_HEADER);
     request.writeUInt32LE(0xffffffff, NLMSG_HEADER + 4);
-    request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN, NLMSG_HEADER + 12);
+    request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN, NLMSG_HEADER + 12);
     const sent = sys(nr.sendto, sock, addressOf(request), request.length, 0, 0, 0);
     keepAlive(request);
     if (sent < 0) return refuse(step, undefined, `cannot ask sock_diag for the unix sockets: errno ${-sent}`);
@@ -92,19 +96,21 @@ function parseMessage(msg: Buffer): UnixSocketInfo {
   let pending: number[] = [];
   let shutdown = 0;
   let wqueue = 0;
+  let fileIno = 0;
   for (let at = UNIX_DIAG_MSG; at + 4 <= msg.length; ) {
     const length = msg.readUInt16LE(at);
     const type = msg.readUInt16LE(at + 2);
     if (length < 4) break;
     const value = msg.subarray(at + 4, at + length);
     if (type === UNIX_DIAG_NAME) name = Uint8Array.from(value);
+    else if (type === UNIX_DIAG_VFS) fileIno = value.readUInt32LE(0);
     else if (type === UNIX_DIAG_PEER) peer = value.readUInt32LE(0);
     else if (type === UNIX_DIAG_ICONS) pending = Array.from({ length: value.length / 4 }, (_, i) => value.readUInt32LE(i * 4));
     else if (type === UNIX_DIAG_SHUTDOWN) shutdown = value.readUInt8(0);
     else if (type === UNIX_DIAG_RQLEN) wqueue = value.readUInt32LE(4);
     at += align(length);
   }
-  return { ino: msg.readUInt32LE(4), type: msg.readUInt8(1), state: msg.readUInt8(2), name, peer, pending, shutdown, wqueue };
+  return { ino: msg.readUInt32LE(4), type: msg.readUInt8(1), state: msg.readUInt8(2), name, peer, pending, shutdown, wqueue, fileIno };
 }
 
 const align = (n: number) => (n + 3) & ~3;

@@ -89,8 +89,12 @@ export function unixSockets(): FdDumper {
         opts: state.opts,
         name: info.name,
       };
-      const perms = filePerms(info.name);
-      return { ...usk, ...(info.shutdown ? { shutdown: info.shutdown } : {}), ...(perms ? { file_perms: perms } : {}) };
+      const file = socketFile(info);
+      return {
+        ...usk,
+        ...(info.shutdown ? { shutdown: info.shutdown } : {}),
+        ...(file === 'deleted' ? { deleted: true } : file ? { file_perms: file } : {}),
+      };
     },
     images(): KindImage[] {
       const names = (ino: number) => kernel!.get(ino)!.name.length > 0;
@@ -120,14 +124,18 @@ export function unixSockets(): FdDumper {
   };
 }
 
-/** The mode and owner of the socket file a path name leads to (none for an abstract name). */
-function filePerms(name: Uint8Array): MessageValue | undefined {
-  if (name.length === 0 || name[0] === 0) return undefined;
+/**
+ * The mode and owner of the socket file a path name made, or 'deleted' when the path no longer
+ * leads to it (none for an abstract name).
+ */
+function socketFile(info: UnixSocketInfo): MessageValue | 'deleted' | undefined {
+  if (info.name.length === 0 || info.name[0] === 0) return undefined;
   try {
-    const st = lstatSync(describeName(Buffer.from(name)));
-    return st.isSocket() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined;
+    const st = lstatSync(describeName(Buffer.from(info.name)));
+    if (!st.isSocket() || st.ino !== info.fileIno) return 'deleted';
+    return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch {
-    return undefined;
+    return 'deleted';
   }
 }
 

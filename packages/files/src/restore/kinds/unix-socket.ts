@@ -1,4 +1,5 @@
-import { chmodSync, lchownSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
@@ -48,6 +49,7 @@ export function unixSockets(): FdRestorer {
   const waiting = new Map<number, number>();
   /** Every socket made, by inode. */
   const made = new Set<number>();
+  const deleted = new DeletedNames();
   const take = (ino: number) => {
     const fd = waiting.get(ino);
     waiting.delete(ino);
@@ -77,29 +79,28 @@ export function unixSockets(): FdRestorer {
         const listener = listenerOf(accepted, byIno!);
         // the listener makes every connection accepted from it, this one too
         if (listener) ensureMade(listener);
-        else keep(makeConnection(accepted, client, undefined, queues!), accepted, client);
+        else keep(makeConnection(accepted, client, undefined, queues!, deleted), accepted, client);
         return take(Number(usk.ino))!;
       }
       case 'orphan':
         return makeOrphan(usk, queues!);
-      case 'waiting': {
+      case 'waiting':
+        // its listener connects it again, after the connections it accepted
         ensureMade(peer!);
-        const fd = makeSingle(usk, queues!);
-        try {
-          connect(fd, peer!.name as Uint8Array, `unix socket ${usk.ino}`);
-        } catch (error) {
-          sys(nr.close, fd);
-          throw error;
-        }
-        return fd;
-      }
+        return take(Number(usk.ino))!;
       case 'single': {
         // an unnamed datagram socket with messages to read had a peer, closed since
         if ((usk.name as Uint8Array).length === 0 && !peer && queues!.get(Number(usk.id))?.length) return makeOrphan(usk, queues!);
-        const fd = makeSingle(usk, queues!);
+        const fd = makeSingle(usk, queues!, deleted);
         if (Number(usk.state) !== TCP_LISTEN) return fd;
         try {
-          for (const [accepted, client] of acceptedFrom(usk, byIno!)) keep(makeConnection(accepted, client, fd, queues!), accepted, client);
+          for (const [accepted, client] of acceptedFrom(usk, byIno!)) keep(makeConnection(accepted, client, fd, queues!, deleted), accepted, client);
+          for (const client of waitingOn(usk, byIno!)) {
+            made.add(Number(client.ino));
+            const clientFd = makeSingle(client, queues!, deleted);
+            waiting.set(Number(client.ino), clientFd);
+            connect(clientFd, usk.name as Uint8Array, `unix socket ${client.ino}`);
+          }
         } catch (error) {
           sys(nr.close, fd);
           throw error;
@@ -137,6 +138,7 @@ export function unixSockets(): FdRestorer {
       for (const fd of waiting.values()) sys(nr.close, fd);
       waiting.clear();
       made.clear();
+      deleted.remove();
     },
   };
 }
@@ -169,6 +171,11 @@ function listenerOf(accepted: MessageValue, byIno: Map<number, MessageValue>): M
   return [...byIno.values()].find((s) => Number(s.state) === TCP_LISTEN && Number(s.type) === Number(accepted.type) && name.equals(Buffer.from(s.name as Uint8Array)));
 }
 
+/** The clients whose connections wait on `listener`. */
+function waitingOn(listener: MessageValue, byIno: Map<number, MessageValue>): MessageValue[] {
+  return [...byIno.values()].filter((usk) => Number(usk.peer) === Number(listener.ino) && kindOf(usk, listener, byIno) === 'waiting');
+}
+
 /** The connections accepted from `listener`, as [accepted end, client]. */
 function acceptedFrom(listener: MessageValue, byIno: Map<number, MessageValue>): [MessageValue, MessageValue][] {
   const out: [MessageValue, MessageValue][] = [];
@@ -185,14 +192,20 @@ function acceptedFrom(listener: MessageValue, byIno: Map<number, MessageValue>):
  * end's name and `listener` (or one of ours, made for the moment) accepts it; then the queues and
  * shutdowns. Returns [accepted end, client].
  */
-function makeConnection(accepted: MessageValue, client: MessageValue, listener: number | undefined, queues: Map<number, Uint8Array[]>): [number, number] {
+function makeConnection(
+  accepted: MessageValue,
+  client: MessageValue,
+  listener: number | undefined,
+  queues: Map<number, Uint8Array[]>,
+  deleted: DeletedNames,
+): [number, number] {
   const nr = hostArch().syscalls;
   const what = `unix sockets ${accepted.ino} and ${client.ino}`;
-  const temporary = listener === undefined ? makeSingle({ ...accepted, state: TCP_LISTEN, backlog: 1, shutdown: 0 }, new Map()) : undefined;
+  const temporary = listener === undefined ? makeSingle({ ...accepted, state: TCP_LISTEN, backlog: 1, shutdown: 0 }, new Map(), deleted) : undefined;
   const ends: number[] = [];
   try {
     // made alone as not connected: its name, options; queue and shutdown come below
-    const clientFd = makeSingle({ ...client, state: 0, shutdown: 0 }, new Map());
+    const clientFd = makeSingle({ ...client, state: 0, shutdown: 0 }, new Map(), deleted);
     ends.push(clientFd);
     connect(clientFd, accepted.name as Uint8Array, what);
     const acceptedFd = sys(nr.accept4, listener ?? temporary!, 0, 0, SOCK_CLOEXEC);
@@ -288,7 +301,7 @@ function makePair(usk: MessageValue, peer: MessageValue, queues: Map<number, Uin
 }
 
 /** A socket not made as a pair: bound to its name if it had one, listening if it did, not connected yet. */
-function makeSingle(usk: MessageValue, queues: Map<number, Uint8Array[]>): number {
+function makeSingle(usk: MessageValue, queues: Map<number, Uint8Array[]>, deleted: DeletedNames): number {
   const nr = hostArch().syscalls;
   const what = `unix socket ${usk.ino}`;
   const fd = sys(nr.socket, AF_UNIX, Number(usk.type) | SOCK_CLOEXEC, 0);
@@ -297,7 +310,8 @@ function makeSingle(usk: MessageValue, queues: Map<number, Uint8Array[]>): numbe
     setOptions(fd, usk);
     const name = usk.name as Uint8Array;
     if (name.length > 0) {
-      removeStaleSocket(name, what);
+      if (usk.deleted) deleted.prepare(name, what);
+      else removeStaleSocket(name, what);
       const address = sockaddr(name);
       const bound = sys(nr.bind, fd, addressOf(address), address.length);
       keepAlive(address);
@@ -414,6 +428,40 @@ function restoreFilePerms(name: Uint8Array, perms: MessageValue | undefined, wha
     lchownSync(pathOf(name), Number(perms.uid), Number(perms.gid));
   } catch (error) {
     throw new RestoreFault('files', `cannot give the file of ${what} its mode and owner: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The paths of sockets whose files were deleted: bound again (their names are what the sockets
+ * report), with any directory missing made for the moment, and taken away again once every socket
+ * is made (connections to them need the file until then).
+ */
+class DeletedNames {
+  private readonly paths: string[] = [];
+  private readonly dirs: string[] = [];
+
+  prepare(name: Uint8Array, what: string): void {
+    if (name[0] === 0) return;
+    const path = pathOf(name);
+    if (existsSync(path)) throw new RestoreFault('files', `${what} was bound to ${path}, deleted since, where there is now another file: not supported yet`);
+    const missing: string[] = [];
+    for (let dir = dirname(path); !existsSync(dir); dir = dirname(dir)) missing.unshift(dir);
+    for (const dir of missing) {
+      mkdirSync(dir);
+      this.dirs.push(dir);
+    }
+    this.paths.push(path);
+  }
+
+  remove(): void {
+    for (const path of this.paths.splice(0)) rmSync(path, { force: true });
+    for (const dir of this.dirs.splice(0).reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // something else was made in it meanwhile: it stays
+      }
+    }
   }
 }
 
