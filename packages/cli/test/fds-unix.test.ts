@@ -29,8 +29,9 @@ describe('unix sockets', () => {
     const sockets = files.filter((f) => f.type === 'UNIXSK').map((f) => f.usk!);
     // three pairs (the child holds their ends too: the same sockets), two listeners, one
     // unconnected, a datagram client and its server, three stream connections (one waiting), two
-    // sockets whose peers are closed
-    expect(sockets).toHaveLength(18);
+    // sockets whose peers are closed, one whose file was deleted
+    expect(sockets).toHaveLength(19);
+    expect(sockets.filter((s) => (s as { deleted?: boolean }).deleted)).toHaveLength(1);
     // connections name each other; the datagram client names its server, and the waiting client its
     // listener, neither of which names it
     const connected = sockets.filter((s) => s.peer !== 0);
@@ -46,7 +47,7 @@ describe('unix sockets', () => {
 
     expect(await restoreOrThrow(images)).toBe(t.pid);
     const check = await selfCheck(t);
-    expect(check).toMatchObject({ stream: '1', child: '1', dgram: '1', seq: '1', listen: '1', unconn: '1', dconn: '1', accept: '1', orphan: '1' });
+    expect(check).toMatchObject({ stream: '1', child: '1', dgram: '1', seq: '1', listen: '1', unconn: '1', dconn: '1', accept: '1', orphan: '1', deleted: '1' });
     expectOk(check);
   });
 });

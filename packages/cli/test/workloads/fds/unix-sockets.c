@@ -14,6 +14,7 @@
  *            was closed since.
  *   orphans: a stream and a datagram socket whose peers sent a message and closed.
  *   perms:   the file of the listener on DIR/sock has mode 0640.
+ *   deleted: a datagram socket bound to DIR/del/sock, whose file and directory were removed since.
  * With "unaccepted-data": only a listener on an abstract name and a client that sent bytes on its
  * connection before it was accepted. With "serve NAME": a listener on the abstract name NAME that accepts one connection.
  * With "connect NAME": only a client connected to NAME (another process's listener). For refusals:
@@ -207,6 +208,16 @@ int main(int argc, char **argv)
 	send(dorphan[1], "last", 4, 0);
 	close(dorphan[1]);
 	chmod(path, 0640);
+	char del_dir[4096], del_path[4096];
+	snprintf(del_dir, sizeof(del_dir), "%s/del", dir);
+	snprintf(del_path, sizeof(del_path), "%s/sock", del_dir);
+	mkdir(del_dir, 0755);
+	struct sockaddr_un del_sun;
+	socklen_t del_len = address(&del_sun, del_path, 0);
+	int del_sock = socket(AF_UNIX, SOCK_DGRAM, 0);
+	bind(del_sock, (struct sockaddr *)&del_sun, del_len);
+	unlink(del_path);
+	rmdir(del_dir);
 
 	/* the child's message has arrived before the dump */
 	struct pollfd p = { .fd = stream[0], .events = POLLIN };
@@ -255,10 +266,15 @@ int main(int argc, char **argv)
 	int orphan_ok = reads(orphan[0], "bye") && read(orphan[0], eof, sizeof(eof)) == 0 && reads(dorphan[0], "last") && stat(path, &st) == 0 &&
 			(st.st_mode & 07777) == 0640;
 
-	int ok = stream_ok && child_ok && dgram_ok && seq_ok && listen_ok && unconn_ok && dconn_ok && accept_ok && orphan_ok;
+	struct sockaddr_un del_got;
+	socklen_t del_got_len = sizeof(del_got);
+	int deleted_ok = getsockname(del_sock, (struct sockaddr *)&del_got, &del_got_len) == 0 && strcmp(del_got.sun_path, del_path) == 0 &&
+			 access(del_dir, F_OK) != 0;
+
+	int ok = stream_ok && child_ok && dgram_ok && seq_ok && listen_ok && unconn_ok && dconn_ok && accept_ok && orphan_ok && deleted_ok;
 	char result[256];
-	snprintf(result, sizeof(result), "status=%s\nstream=%d\nchild=%d\ndgram=%d\nseq=%d\nlisten=%d\nunconn=%d\ndconn=%d\naccept=%d\norphan=%d\n",
-		 ok ? "OK" : "BAD", stream_ok, child_ok, dgram_ok, seq_ok, listen_ok, unconn_ok, dconn_ok, accept_ok, orphan_ok);
+	snprintf(result, sizeof(result), "status=%s\nstream=%d\nchild=%d\ndgram=%d\nseq=%d\nlisten=%d\nunconn=%d\ndconn=%d\naccept=%d\norphan=%d\ndeleted=%d\n",
+		 ok ? "OK" : "BAD", stream_ok, child_ok, dgram_ok, seq_ok, listen_ok, unconn_ok, dconn_ok, accept_ok, orphan_ok, deleted_ok);
 	put("result", result);
 	for (;;) pause();
 }
