@@ -55,6 +55,12 @@ export function unixSockets(): FdRestorer {
     waiting.delete(ino);
     return fd;
   };
+  /** A socket its connection's maker made: the listener, or the other end. */
+  const madeWith = (usk: MessageValue) => {
+    const fd = take(Number(usk.ino));
+    if (fd === undefined) throw new RestoreFault('files', `unix socket ${usk.ino} was not made with its connection (its peer ${usk.peer} does not name it)`);
+    return fd;
+  };
   const ensureMade = (usk: MessageValue) => {
     if (!made.has(Number(usk.ino))) waiting.set(Number(usk.ino), make(usk));
   };
@@ -80,14 +86,14 @@ export function unixSockets(): FdRestorer {
         // the listener makes every connection accepted from it, this one too
         if (listener) ensureMade(listener);
         else keep(makeConnection(accepted, client, undefined, queues!, deleted), accepted, client);
-        return take(Number(usk.ino))!;
+        return madeWith(usk);
       }
       case 'orphan':
         return makeOrphan(usk, queues!);
       case 'waiting':
         // its listener connects it again, after the connections it accepted
         ensureMade(peer!);
-        return take(Number(usk.ino))!;
+        return madeWith(usk);
       case 'single': {
         // an unnamed datagram socket with messages to read had a peer, closed since
         if ((usk.name as Uint8Array).length === 0 && !peer && queues!.get(Number(usk.id))?.length) return makeOrphan(usk, queues!);
