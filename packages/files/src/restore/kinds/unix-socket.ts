@@ -237,10 +237,7 @@ function makeConnection(
  */
 function makeOrphan(usk: MessageValue, queues: Map<number, Uint8Array[]>): number {
   const nr = hostArch().syscalls;
-  const fds = kbuf(8);
-  const r = sys(nr.socketpair, AF_UNIX, Number(usk.type) | SOCK_CLOEXEC, 0, addressOf(fds));
-  if (r < 0) throw new RestoreFault('files', `socketpair for unix socket ${usk.ino}: errno ${-r}`);
-  const [fd, peer] = [fds.readInt32LE(0), fds.readInt32LE(4)];
+  const [fd, peer] = socketPair(Number(usk.type), `unix socket ${usk.ino}`);
   try {
     setOptions(fd, usk);
     for (const data of queues.get(Number(usk.id)) ?? []) send(peer, data, usk);
@@ -252,6 +249,13 @@ function makeOrphan(usk: MessageValue, queues: Map<number, Uint8Array[]>): numbe
     sys(nr.close, peer);
     throw error;
   }
+}
+
+function socketPair(type: number, what: string): [number, number] {
+  const fds = kbuf(8);
+  const r = sys(hostArch().syscalls.socketpair, AF_UNIX, type | SOCK_CLOEXEC, 0, addressOf(fds));
+  if (r < 0) throw new RestoreFault('files', `socketpair for ${what}: errno ${-r}`);
+  return [fds.readInt32LE(0), fds.readInt32LE(4)];
 }
 
 /** Two unnamed sockets connected to each other: made again with socketpair. */
@@ -287,10 +291,7 @@ function queuesOf(plan: RestorePlan): Map<number, Uint8Array[]> {
 /** Both ends of a connected pair, `usk`'s first, filled and shut down as they were. */
 function makePair(usk: MessageValue, peer: MessageValue, queues: Map<number, Uint8Array[]>): [number, number] {
   const nr = hostArch().syscalls;
-  const fds = kbuf(8);
-  const r = sys(nr.socketpair, AF_UNIX, Number(usk.type) | SOCK_CLOEXEC, 0, addressOf(fds));
-  if (r < 0) throw new RestoreFault('files', `socketpair for unix sockets ${usk.ino} and ${peer.ino}: errno ${-r}`);
-  const ends: [number, number] = [fds.readInt32LE(0), fds.readInt32LE(4)];
+  const ends = socketPair(Number(usk.type), `unix sockets ${usk.ino} and ${peer.ino}`);
   try {
     setOptions(ends[0], usk);
     setOptions(ends[1], peer);
