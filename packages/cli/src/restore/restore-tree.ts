@@ -158,15 +158,15 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
 }
 
 /**
- * Every PID and TID must be free. A zombie on its way out (a task killed by the dump, waiting for
- * its parent, often init, to reap it) is given a few seconds to go.
+ * Every PID and TID must be free. A task on its way out (killed by the dump, still tearing down its
+ * memory, or a zombie waiting for its parent, often init, to reap it) is given a few seconds to go.
  */
 function checkIdsAreFree(plan: RestorePlan): void {
   const deadline = Date.now() + 5000;
   for (const task of plan.tasks) {
     for (const tid of task.threads) {
       while (existsSync(`/proc/${tid}`)) {
-        if (procState(tid) !== 'Z' || Date.now() > deadline) {
+        if (!leaving(tid) || Date.now() > deadline) {
           throw new RestoreFault('pids', `PID ${tid} is in use: the restored task needs it back`, tid);
         }
         Atomics.wait(PAUSE, 0, 0, 10);
@@ -176,14 +176,19 @@ function checkIdsAreFree(plan: RestorePlan): void {
 }
 
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+const PF_EXITING = 0x4;
 
-function procState(pid: number): string | undefined {
+/** A zombie, a task already exiting (PF_EXITING in its stat flags), or one gone meanwhile. */
+function leaving(pid: number): boolean {
+  let stat: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2];
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return undefined;
+    return true;
   }
+  // after the command: state, ppid, pgrp, session, tty_nr, tpgid, flags
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & PF_EXITING) !== 0;
 }
 
 /** The donor drops its rseq registration (its area is about to go) and gets the helper area. */
