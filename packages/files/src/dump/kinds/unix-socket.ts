@@ -110,7 +110,8 @@ export function unixSockets(): FdDumper {
         const other = kernel!.get(peer)!;
         if (info.type === SOCK_DGRAM) {
           // a datagram socket connects again to its peer's name, unless the two are an unnamed pair
-          if (!(other.peer === ino && !names(ino) && !names(peer)) && !names(peer)) {
+          const pair = other.peer === ino && !names(ino) && !names(peer);
+          if (!pair && !names(peer)) {
             refuse('fds', fd.pid, `${what} connected to socket:[${peer}], which has no name and is connected elsewhere: not supported yet`);
           }
         } else if (other.state !== TCP_LISTEN && names(ino) && names(peer)) {
