@@ -12,7 +12,7 @@ const DIRS = readdirSync(CORPUS, { withFileTypes: true })
   .map((dir) => dir.name);
 
 function critTs(...args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'buffer' });
+  return spawnSync(process.execPath, [BIN, ...args], { encoding: 'buffer', maxBuffer: 64 << 20 });
 }
 
 describe('crit-ts', () => {
@@ -90,9 +90,44 @@ describe('crit-ts', () => {
     expect(statSync(out).mode & 0o777).toBe(0o640);
   });
 
+  it('decode to stdout prints what decode -o writes, and a newline, also for text of many pieces; a bad image prints nothing', () => {
+    // a pagemap of 30,000 ranges: some 4 MB of pretty text, several of crit-ts's 1 MiB pieces
+    const corpus = readFileSync(join(CORPUS, 'counter', 'pagemap-11199.img'));
+    const [head, entry] = [corpus.subarray(0, 8 + 4 + corpus.readUInt32LE(8)), pagemapEntry()];
+    const big = join(work, 'big-pagemap.img');
+    writeFileSync(big, Buffer.concat([head, ...Array.from({ length: 30_000 }, () => entry)]));
+    const out = join(work, 'big.json');
+    expect(critTs('decode', '-i', big, '-o', out, '--pretty').status).toBe(0);
+    const printed = critTs('decode', '-i', big, '--pretty');
+    expect(printed.status).toBe(0);
+    expect(printed.stdout.length).toBeGreaterThan(3 << 20);
+    expect(printed.stdout.equals(Buffer.concat([readFileSync(out), Buffer.from('\n')]))).toBe(true);
+    // cut inside an entry far into the image: an error, and not a byte printed (crit decodes all
+    // before it prints)
+    const cut = join(work, 'big-cut.img');
+    writeFileSync(cut, readFileSync(big).subarray(0, head.length + entry.length * 20_000 + 7));
+    const bad = critTs('decode', '-i', cut, '--pretty');
+    expect(bad.status).toBe(1);
+    expect(bad.stdout.length).toBe(0);
+  });
+
+  it('decode to a pipe whose reader stops early ends quietly', () => {
+    const run = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" decode --pretty -i "${join(CORPUS, 'threads', 'core-15579.img')}" | head -c 10`], { encoding: 'utf8' });
+    expect(run.stdout).toBe('{\n    "mag');
+    expect(run.stderr).toBe('');
+  });
+
   it('an unknown command is a usage error', () => {
     const run = critTs('frobnicate');
     expect(run.status).toBe(2);
     expect(run.stderr.toString()).toContain("invalid choice: 'frobnicate'");
   });
 });
+
+/** One pagemap_entry, framed: a present range of 4 pages (vaddr, nr_pages, flags PE_PRESENT). */
+function pagemapEntry(): Buffer {
+  const message = Buffer.from([0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0xfe, 0x1f, 0x10, 0, 0x20, 4, 0x28, 4]);
+  const frame = Buffer.alloc(4);
+  frame.writeUInt32LE(message.length, 0);
+  return Buffer.concat([frame, message]);
+}

@@ -6,7 +6,10 @@
  *   show IN [--nopl]                     decode --pretty to stdout
  *   x DIR ps|fds|mems|rss                explore an images directory
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { canReplace, writeReplacing } from './replace-file.js';
 import { formatJson, parseJson } from '../crit-json/python-json.js';
 import { PythonJsonWriter } from '../crit-json/python-json-writer.js';
@@ -85,10 +88,86 @@ function decode(options: Options, pretty: boolean, file: string): void {
       });
       return;
     }
+    const spooled = spool((sink) => {
+      const writer = new PythonJsonWriter(pretty ? 4 : undefined, STREAM_PIECE, sink);
+      write(writer);
+      writer.flush();
+    });
+    if (spooled) {
+      spooled.copyTo(options.out);
+      return;
+    }
     const writer = new PythonJsonWriter(pretty ? 4 : undefined, critJsonSizeGuess(image.size, pretty));
     write(writer);
     output(options.out, writer.bytes(), true);
   });
+}
+
+/**
+ * Output that cannot be replaced whole (stdout, a pipe, a device) is spooled through an unlinked
+ * file and copied out once the image decoded: a bad image prints nothing, as with crit, and the
+ * text is never held in memory, where each new page costs a fault (more than the file's page cache
+ * costs). Undefined if no spool file can be made (the text is then built in memory); `write` runs
+ * only once a file is made, and its errors stop the copy.
+ */
+function spool(write: (sink: (bytes: Uint8Array) => void) => void): { copyTo(path: string | undefined): void } | undefined {
+  let fd: number;
+  try {
+    const path = join(tmpdir(), `.crit-ts-${process.pid}-${randomBytes(6).toString('hex')}`);
+    fd = openSync(path, 'wx+', 0o600);
+    unlinkSync(path);
+  } catch {
+    return undefined;
+  }
+  let size = 0;
+  try {
+    write((bytes) => {
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+      size += bytes.length;
+    });
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return {
+    copyTo(path) {
+      const out = path === undefined ? STDOUT : openSync(path, 'w');
+      try {
+        const piece = Buffer.allocUnsafeSlow(STREAM_PIECE);
+        for (let at = 0; at < size; ) {
+          const n = readSync(fd, piece, 0, Math.min(piece.length, size - at), at);
+          if (!writeAll(out, piece.subarray(0, n))) return;
+          at += n;
+        }
+        // printed, crit's JSON ends with a newline; written to a file, it does not
+        if (out === STDOUT) writeAll(out, Buffer.from('\n'));
+      } finally {
+        if (out !== STDOUT) closeSync(out);
+        closeSync(fd);
+      }
+    },
+  };
+}
+
+const STDOUT = 1;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `bytes` to `fd`, waiting out a full non-blocking pipe (EAGAIN); false once the
+ * reader is gone (EPIPE: `crit-ts decode ... | head` stops early and quietly, as such tools do).
+ */
+function writeAll(fd: number, bytes: Uint8Array): boolean {
+  for (let done = 0; done < bytes.length; ) {
+    try {
+      done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return false;
+      if (code !== 'EAGAIN') throw error;
+      Atomics.wait(PAUSE, 0, 0, 1);
+    }
+  }
+  return true;
 }
 
 /** A regular file is read piece by piece as it is decoded; anything else (stdin, a pipe) whole. */
