@@ -1,10 +1,10 @@
 /**
  * The seccomp state of a frozen tree in CRIU's form. A thread's core names its mode and the first
  * filter it installed (`seccomp_mode`, `seccomp_filter`); in seccomp.img each filter names the one
- * installed after it (CRIU calls that link `prev`), so a chain is written newest first. When all the threads of a task
- * carry the same chain, it is kept on the main thread only, each filter marked
- * SECCOMP_FILTER_FLAG_TSYNC, as CRIU writes it: installed with TSYNC the threads share one filter
- * tree again, and the program's own later TSYNC installs still work.
+ * installed after it (CRIU calls that link `prev`), so a chain is written newest first. When all
+ * the threads of a task carry the same chain, it is kept on the main thread only, each filter
+ * marked SECCOMP_FILTER_FLAG_TSYNC, as CRIU writes it: installed with TSYNC the threads share one
+ * filter tree again, and the program's own later TSYNC installs still work.
  */
 import { readFileSync } from 'node:fs';
 import type { MessageValue } from '@criu-ts/images';

@@ -6,6 +6,7 @@ import { FD_TYPES } from '../file-table.js';
 import { readFown } from '../fown.js';
 import type { OpenFd } from '../open-fd.js';
 import { readSocketState } from '../socket-state.js';
+import { describeUnixName, unixPath } from '../../unix-name.js';
 import { type UnixSocketInfo, unixSockets as askKernel } from '../unix-diag.js';
 
 const TCP_ESTABLISHED = 1;
@@ -49,7 +50,7 @@ export function unixSockets(): FdDumper {
       if (!info) return false;
       const name = Buffer.from(info.name);
       if (name.length > 0 && name[0] !== 0 && name[0] !== 0x2f) {
-        refuse('fds', fd.pid, `task ${fd.pid} fd ${fd.fd} is a unix socket bound to the relative path ${describeName(name)}: not supported yet`);
+        refuse('fds', fd.pid, `task ${fd.pid} fd ${fd.fd} is a unix socket bound to the relative path ${describeUnixName(name)}: not supported yet`);
       }
       return true;
     },
@@ -132,17 +133,10 @@ export function unixSockets(): FdDumper {
 function socketFile(info: UnixSocketInfo): MessageValue | 'deleted' | undefined {
   if (info.name.length === 0 || info.name[0] === 0) return undefined;
   try {
-    const st = lstatSync(describeName(Buffer.from(info.name)));
+    const st = lstatSync(unixPath(info.name));
     if (!st.isSocket() || st.ino !== info.fileIno) return 'deleted';
     return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
   } catch {
     return 'deleted';
   }
-}
-
-/** An abstract name as `@name`; a path as the kernel reports it ends in a NUL. */
-function describeName(name: Buffer): string {
-  if (name[0] === 0) return `@${name.subarray(1).toString()}`;
-  const end = name.indexOf(0);
-  return (end < 0 ? name : name.subarray(0, end)).toString();
 }

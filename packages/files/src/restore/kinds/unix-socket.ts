@@ -6,6 +6,7 @@ import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from '../fd-restorer.js';
 import { restoreFown } from '../fown.js';
 import { readKindImage } from '../kind-image.js';
+import { describeUnixName, unixPath } from '../../unix-name.js';
 
 const AF_UNIX = 1;
 const SOCK_CLOEXEC = 0o2000000;
@@ -267,7 +268,7 @@ function connect(fd: number, name: Uint8Array, what: string): void {
   const address = sockaddr(name);
   const r = sys(hostArch().syscalls.connect, fd, addressOf(address), address.length);
   keepAlive(address);
-  if (r < 0) throw new RestoreFault('files', `cannot connect ${what} to ${describeName(name)} again: errno ${-r}`);
+  if (r < 0) throw new RestoreFault('files', `cannot connect ${what} to ${describeUnixName(name)} again: errno ${-r}`);
 }
 
 /** Every unix socket of files.img by inode: a pair's ends find each other through it. */
@@ -322,7 +323,7 @@ function makeSingle(usk: MessageValue, queues: Map<number, Uint8Array[]>, delete
       const address = sockaddr(name);
       const bound = sys(nr.bind, fd, addressOf(address), address.length);
       keepAlive(address);
-      if (bound < 0) throw new RestoreFault('files', `cannot bind ${what} to ${describeName(name)}: errno ${-bound}`);
+      if (bound < 0) throw new RestoreFault('files', `cannot bind ${what} to ${describeUnixName(name)}: errno ${-bound}`);
       restoreFilePerms(name, usk.file_perms as MessageValue | undefined, what);
     }
     if (Number(usk.state) === TCP_LISTEN) {
@@ -414,25 +415,19 @@ function setOptions(fd: number, usk: MessageValue): void {
 
 /** struct sockaddr_un for `name`: an abstract name exactly as long as it is, a path up to its NUL. */
 function sockaddr(name: Uint8Array): Buffer {
-  const bytes = name[0] === 0 ? name : Buffer.from(pathOf(name) + '\0');
+  const bytes = name[0] === 0 ? name : Buffer.from(unixPath(name) + '\0');
   const address = kbuf(2 + bytes.length);
   address.writeUInt16LE(AF_UNIX, 0);
   address.set(bytes, 2);
   return address;
 }
 
-/** A path name as the kernel reports it ends in a NUL. */
-function pathOf(name: Uint8Array): string {
-  const end = name.indexOf(0);
-  return Buffer.from(end < 0 ? name : name.subarray(0, end)).toString();
-}
-
 /** The mode and owner the socket file had. */
 function restoreFilePerms(name: Uint8Array, perms: MessageValue | undefined, what: string): void {
   if (!perms || name[0] === 0) return;
   try {
-    chmodSync(pathOf(name), Number(perms.mode) & 0o7777);
-    lchownSync(pathOf(name), Number(perms.uid), Number(perms.gid));
+    chmodSync(unixPath(name), Number(perms.mode) & 0o7777);
+    lchownSync(unixPath(name), Number(perms.uid), Number(perms.gid));
   } catch (error) {
     throw new RestoreFault('files', `cannot give the file of ${what} its mode and owner: ${(error as Error).message}`);
   }
@@ -449,7 +444,7 @@ class DeletedNames {
 
   prepare(name: Uint8Array, what: string): void {
     if (name[0] === 0) return;
-    const path = pathOf(name);
+    const path = unixPath(name);
     if (existsSync(path)) throw new RestoreFault('files', `${what} was bound to ${path}, deleted since, where there is now another file: not supported yet`);
     const missing: string[] = [];
     for (let dir = dirname(path); !existsSync(dir); dir = dirname(dir)) missing.unshift(dir);
@@ -475,7 +470,7 @@ class DeletedNames {
 /** The socket file a dumped socket left at its path goes; anything else there is in the way. */
 function removeStaleSocket(name: Uint8Array, what: string): void {
   if (name[0] === 0) return;
-  const path = pathOf(name);
+  const path = unixPath(name);
   try {
     if (!lstatSync(path).isSocket()) throw new RestoreFault('files', `${what} is bound to ${path}, where there is now something other than a socket`);
   } catch (error) {
@@ -483,8 +478,4 @@ function removeStaleSocket(name: Uint8Array, what: string): void {
     return;
   }
   unlinkSync(path);
-}
-
-function describeName(name: Uint8Array): string {
-  return name[0] === 0 ? `@${Buffer.from(name.subarray(1)).toString()}` : pathOf(name);
 }
