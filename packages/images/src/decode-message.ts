@@ -157,18 +157,19 @@ export class WireReader {
       this.pos = pos;
       return value;
     }
-    for (let shift = 7; ; shift += 7) {
+    // every test of the loop runs for a 2-byte varint already: a longer one met later does not
+    // find a test without type feedback, which would throw the optimized code away
+    for (let shift = 7; byte >= 0x80; shift += 7) {
+      if (shift > 63) {
+        this.pos = pos;
+        throw new WireFault('a varint longer than 10 bytes', pos);
+      }
       if (pos >= this.end) {
         this.pos = pos;
         this.outOfRange('a varint');
       }
       byte = bytes[pos++];
       if (shift < 32) value |= (byte & 0x7f) << shift;
-      if (byte < 0x80) break;
-      if (shift === 63) {
-        this.pos = pos;
-        throw new WireFault('a varint longer than 10 bytes', pos);
-      }
     }
     this.pos = pos;
     return value >>> 0;
@@ -195,8 +196,10 @@ export class WireReader {
   }
 
   /**
-   * A varint's full unsigned 64 bits as two 32-bit words, without a bigint: returns the low word
-   * and leaves the high one in `high`.
+   * A varint's full unsigned 64 bits as two 32-bit words, without a bigint: returns the low word's
+   * bits as a signed int32 (`>>> 0` makes it the unsigned word) and leaves the high word in
+   * `high`. A low word at or past 2^31 is no small integer to V8: returned unsigned, the first one
+   * would throw away the optimized code that took this in.
    */
   varint64Low(): number {
     const bytes = this.bytes;
@@ -225,7 +228,7 @@ export class WireReader {
     }
     this.pos = pos;
     this.high = high >>> 0;
-    return low >>> 0;
+    return low;
   }
 
   /** The high word of the last varint64Low. */

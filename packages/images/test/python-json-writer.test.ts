@@ -73,7 +73,30 @@ describe('PythonJsonWriter', () => {
     writer.hexWords(0xffffffff, 0x1);
     writer.item();
     writer.hexWords(0, 0xabc);
+    // a low word may come as a signed int32, as WireReader.varint64Low gives it
+    writer.item();
+    writer.uint64Words(1, -1);
+    writer.item();
+    writer.hexWords(0, -2);
     writer.endArray();
-    expect(writer.text()).toBe('[0, 9, 2147483648, 4294967295, 9007199254740991, 18446744073709551615, 9007199254740991, 18446744073709551615, 18446744073709551615, 9007199254740992, "0xffffffff00000001", "0xabc"]');
+    expect(writer.text()).toBe(
+      '[0, 9, 2147483648, 4294967295, 9007199254740991, 18446744073709551615, 9007199254740991, 18446744073709551615, 18446744073709551615, 9007199254740992, "0xffffffff00000001", "0xabc", 8589934591, "0xfffffffe"]',
+    );
+  });
+
+  it('hands the sink a small first piece, then full ones, and the text whole', () => {
+    const parts: string[] = [];
+    const writer = new PythonJsonWriter(4, 1 << 16, (bytes) => parts.push(Buffer.from(bytes).toString('latin1')));
+    const values = Array.from({ length: 20_000 }, (_, i) => i * 7919);
+    writer.beginArray();
+    for (const value of values) {
+      writer.item();
+      writer.integer(value);
+    }
+    writer.endArray();
+    writer.flush();
+    expect(parts[0].length).toBeLessThanOrEqual(4096);
+    expect(parts[1].length).toBeGreaterThan(4096);
+    expect(parts.join('')).toBe(JSON.stringify(values, null, 4));
   });
 });

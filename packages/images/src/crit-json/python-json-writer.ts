@@ -25,6 +25,13 @@ export class PythonJsonWriter {
   private markOpen = 0;
   /** The last u64 written beyond 2^53, as words, and its digits. */
   private lastBig: [number, number, Uint8Array] = [0, 0, new Uint8Array(0)];
+  /**
+   * How much of the buffer is filled before the sink gets it. The first piece is small, so that
+   * the first hand-over comes within the first entries, while the code still runs unoptimized:
+   * met only after a full buffer, it would throw away the optimized code of every function that
+   * took ensure() in, and the decode would run slowly again until they are compiled anew.
+   */
+  private room: number;
 
   /**
    * `capacity`: a guess of the text's size, which spares growing the buffer many times over; with a
@@ -36,6 +43,7 @@ export class PythonJsonWriter {
     private readonly sink?: (bytes: Uint8Array) => void,
   ) {
     this.buffer = new Uint8Array(capacity);
+    this.room = sink ? Math.min(capacity, FIRST_PIECE) : capacity;
   }
 
   beginObject(): void {
@@ -99,23 +107,26 @@ export class PythonJsonWriter {
       this.string('0x' + value.toString(16));
       return;
     }
-    this.hexWords(Math.floor(value / 0x100000000), value >>> 0);
+    this.hexWords(Math.floor(value / 0x100000000), value | 0);
   }
 
-  /** The decimal form of the unsigned 64-bit integer made of two 32-bit words. */
+  /**
+   * The decimal form of the unsigned 64-bit integer made of two 32-bit words: the high one
+   * unsigned, the low one's bits in either sign (see WireReader.varint64Low).
+   */
   uint64Words(high: number, low: number): void {
     if (high < 0x200000) {
-      this.digits(high * 0x100000000 + low);
+      this.digits(high * 0x100000000 + (low >>> 0));
       return;
     }
     // beyond 2^53 a bigint is needed; the same big value (an unlimited rlimit) tends to come again
     if (high !== this.lastBig[0] || low !== this.lastBig[1]) {
-      this.lastBig = [high, low, asciiBytes(((BigInt(high) << 32n) | BigInt(low)).toString())];
+      this.lastBig = [high, low, asciiBytes(((BigInt(high) << 32n) | BigInt(low >>> 0)).toString())];
     }
     this.raw(this.lastBig[2]);
   }
 
-  /** crit's hex form of the unsigned 64-bit integer made of two 32-bit words. */
+  /** crit's hex form of the unsigned 64-bit integer made of two 32-bit words (as uint64Words takes them). */
   hexWords(high: number, low: number): void {
     this.ensure(24);
     this.buffer[this.length++] = 0x22;
@@ -308,7 +319,7 @@ export class PythonJsonWriter {
     } while (value > 0);
   }
 
-  /** Lower-case hex digits of a u32, at least `width` of them. */
+  /** Lower-case hex digits of a 32-bit word (its bits in either sign), at least `width` of them. */
   private hexDigits(value: number, width: number): void {
     let count = 1;
     while (count < 8 && value >>> (4 * count) !== 0) count++;
@@ -318,14 +329,16 @@ export class PythonJsonWriter {
   }
 
   private ensure(extra: number): void {
-    if (this.length + extra <= this.buffer.length) return;
+    if (this.length + extra <= this.room) return;
     if (this.sink) {
       this.spill();
-      if (this.length + extra <= this.buffer.length) return;
+      this.room = this.buffer.length;
+      if (this.length + extra <= this.room) return;
     }
     const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + extra));
     grown.set(this.buffer.subarray(0, this.length));
     this.buffer = grown;
+    this.room = grown.length;
   }
 }
 
@@ -343,6 +356,9 @@ export class KeySet {
     this.indent = indent;
   }
 }
+
+/** The size of the sink's first piece (see room). */
+const FIRST_PIECE = 4096;
 
 const HEX = new Uint8Array([...'0123456789abcdef'].map((c) => c.charCodeAt(0)));
 

@@ -8,8 +8,14 @@
 /** Reads up to `length` bytes at file offset `position` into `buffer` at `offset`; 0 at the end. */
 export type ReadAt = (buffer: Uint8Array, offset: number, length: number, position: number) => number;
 
-/** The buffer's first size; it doubles only for an entry larger than it. */
-export const READ_PIECE = 1 << 20;
+/**
+ * The buffer's first size; it doubles only for an entry larger than it. 256 KiB: a larger one
+ * costs more in first-touch faults than the reads it spares.
+ */
+export const READ_PIECE = 1 << 18;
+
+/** The size of the first read (see readLimit). */
+const FIRST_READ = 4096;
 
 export class ReadWindow {
   /** The file's bytes from `base` on; `filled` of them are read. */
@@ -17,6 +23,12 @@ export class ReadWindow {
   base = 0;
   filled = 0;
   private ended: boolean;
+  /**
+   * The most the next read takes. The first read is small, so that the window moves on within
+   * the first entries, while the code still runs unoptimized: met only after a full buffer, the
+   * move would throw away the optimized code of the decode loop, compiled anew after it.
+   */
+  private readLimit = FIRST_READ;
 
   private constructor(
     private readonly readAt: ReadAt | undefined,
@@ -73,7 +85,8 @@ export class ReadWindow {
       larger.set(this.bytes);
       this.bytes = larger;
     }
-    const count = this.readAt!(this.bytes, this.filled, this.bytes.length - this.filled, this.base + this.filled);
+    const count = this.readAt!(this.bytes, this.filled, Math.min(this.bytes.length - this.filled, this.readLimit), this.base + this.filled);
+    this.readLimit = this.bytes.length;
     if (count === 0) this.ended = true;
     this.filled += count;
   }
