@@ -131,9 +131,9 @@ const row = (label, list, runs) => {
   const theirs = times.reduce((sum, t) => sum + t.theirs, 0);
   rows.push({ label, mb: mbOf(list), ours, theirs });
 };
-row('pagemap, 400k ranges', ['pagemap-1.img'], 3);
-row('fdinfo, 200k fds', ['fdinfo-2.img'], 3);
-row('core, 2,000 threads', ['core-1.img'], 3);
+row('pagemap, 400k ranges', ['pagemap-1.img'], 5);
+row('fdinfo, 200k fds', ['fdinfo-2.img'], 5);
+row('core, 2,000 threads', ['core-1.img'], 5);
 const whole = { label: 'the whole set', ours: 0, theirs: 0, mb };
 for (const r of rows) {
   whole.ours += r.ours;
