@@ -82,6 +82,29 @@ async function checkpointed(argv: string[], dir: string, resultFiles: string[], 
   return { atDump, results: resultFiles.map((f) => readOr(join(dir, f), `${f} missing`)) };
 }
 
+describe('real servers answer on their ports after a restore', () => {
+  it('python3 http.server: the same page from the same port, before the dump and after the restore', async () => {
+    const dir = runDir('real-http-');
+    const page = `page ${randomBytes(8).toString('hex')}\n`;
+    writeFileSync(join(dir, 'page.txt'), page);
+    const pid = await startProgram(['python3', join(real, 'http-server.py')], dir);
+    const port = Number(/port=(\d+)/.exec(readOr(join(dir, 'info'), ''))?.[1]);
+    const get = async () => (await fetch(`http://127.0.0.1:${port}/page.txt`, { signal: AbortSignal.timeout(5000) })).text();
+    expect(await get()).toBe(page);
+
+    const images = runDir('real-images-');
+    const dumped = await dump({ pid, imagesDir: images })();
+    if (dumped._tag === 'Left') throw new Error(`dump failed: ${dumped.left.message}`);
+    await waitFor(() => !existsSync(`/proc/${pid}`), 5000);
+    await expect(get()).rejects.toThrow();
+
+    const restored = await restore({ imagesDir: images })();
+    if (restored._tag === 'Left') throw new Error(`restore failed: ${restored.left.message}`);
+    expect(restored.right.rootPid).toBe(pid);
+    expect(await get()).toBe(page);
+  });
+});
+
 describe('real programs restored mid-way finish as if never stopped', () => {
   it('python3: a parent streaming a file through a pipe to its child, logging to an open file', async () => {
     const input = randomBytes(150_000);

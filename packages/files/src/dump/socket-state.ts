@@ -4,9 +4,20 @@ import { refuse } from '@criu-ts/subsystem';
 import { withStolenFd } from './stolen-fd.js';
 
 const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_DONTROUTE = 5;
+const SO_BROADCAST = 6;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
+const SO_KEEPALIVE = 9;
+const SO_OOBINLINE = 10;
+const SO_NO_CHECK = 11;
+const SO_PRIORITY = 12;
+const SO_REUSEPORT = 15;
 const SO_PASSCRED = 16;
+const SO_RCVLOWAT = 18;
+const SO_PASSSEC = 34;
+const SO_MARK = 36;
 const SO_RCVTIMEO = 20;
 const SO_SNDTIMEO = 21;
 const SO_PEEK_OFF = 42;
@@ -15,6 +26,8 @@ const MSG_TRUNC = 0x20;
 const MSG_DONTWAIT = 0x40;
 const SCM_RIGHTS = 1;
 const EAGAIN = 11;
+const ENOPROTOOPT = 92;
+const EOPNOTSUPP = 95;
 const SOCK_STREAM = 1;
 /** Larger than any datagram a unix socket takes (its send buffer bounds it). */
 const PEEK_BUFFER = 4 << 20;
@@ -34,21 +47,43 @@ export interface SocketState {
  * that carries fds (SCM_RIGHTS) is refused: those files would have to be dumped too.
  */
 export function readSocketState(pid: number, fd: number, type: number, queue: 'none' | 'open' | 'shut'): SocketState {
-  return withStolenFd(pid, fd, (local) => {
-    const int = (option: number) => getInt(local, option, pid, fd);
-    const [sndSec, sndUsec] = getTimeval(local, SO_SNDTIMEO, pid, fd);
-    const [rcvSec, rcvUsec] = getTimeval(local, SO_RCVTIMEO, pid, fd);
-    const opts: MessageValue = {
-      so_sndbuf: int(SO_SNDBUF),
-      so_rcvbuf: int(SO_RCVBUF),
-      so_snd_tmo_sec: sndSec,
-      so_snd_tmo_usec: sndUsec,
-      so_rcv_tmo_sec: rcvSec,
-      so_rcv_tmo_usec: rcvUsec,
-    };
-    if (int(SO_PASSCRED)) opts.so_passcred = true;
-    return { opts, queue: queue === 'none' ? [] : peekQueue(local, type, queue === 'shut', pid, fd) };
-  });
+  return withStolenFd(pid, fd, (local) => ({
+    opts: socketOptions(local, pid, fd),
+    queue: queue === 'none' ? [] : peekQueue(local, type, queue === 'shut', pid, fd),
+  }));
+}
+
+/**
+ * The socket-level options of every family (sk_opts_entry) of the socket `local`, our copy of fd
+ * `fd` of task `pid`: buffer sizes, timeouts, and those set that are off by default.
+ */
+export function socketOptions(local: number, pid: number, fd: number): MessageValue {
+  const int = (option: number) => getInt(local, option, pid, fd);
+  const [sndSec, sndUsec] = getTimeval(local, SO_SNDTIMEO, pid, fd);
+  const [rcvSec, rcvUsec] = getTimeval(local, SO_RCVTIMEO, pid, fd);
+  const opts: MessageValue = {
+    so_sndbuf: int(SO_SNDBUF),
+    so_rcvbuf: int(SO_RCVBUF),
+    so_snd_tmo_sec: sndSec,
+    so_snd_tmo_usec: sndUsec,
+    so_rcv_tmo_sec: rcvSec,
+    so_rcv_tmo_usec: rcvUsec,
+  };
+  // a family without the option (SO_PASSCRED is unix sockets' only) has it off
+  const flag = (option: number) => getInt(local, option, pid, fd, true);
+  if (flag(SO_REUSEADDR)) opts.reuseaddr = true;
+  if (flag(SO_PRIORITY)) opts.so_priority = flag(SO_PRIORITY);
+  if (flag(SO_RCVLOWAT) > 1) opts.so_rcvlowat = flag(SO_RCVLOWAT);
+  if (flag(SO_MARK)) opts.so_mark = flag(SO_MARK) >>> 0;
+  if (flag(SO_PASSCRED)) opts.so_passcred = true;
+  if (flag(SO_PASSSEC)) opts.so_passsec = true;
+  if (flag(SO_DONTROUTE)) opts.so_dontroute = true;
+  if (flag(SO_NO_CHECK)) opts.so_no_check = true;
+  if (flag(SO_REUSEPORT)) opts.so_reuseport = true;
+  if (flag(SO_BROADCAST)) opts.so_broadcast = true;
+  if (flag(SO_KEEPALIVE)) opts.so_keepalive = true;
+  if (flag(SO_OOBINLINE)) opts.so_oobinline = 1;
+  return opts;
 }
 
 /** `shut`: the socket is shut down for reading, so a read of no bytes is the end of its queue. */
@@ -110,8 +145,9 @@ function carriesFds(control: Buffer, length: number): boolean {
   return rights;
 }
 
-function getInt(local: number, option: number, pid: number, fd: number): number {
-  return getOption(local, option, 4, pid, fd).readInt32LE(0);
+/** `unsupportedIsOff`: an option the socket's family does not have reads as 0. */
+function getInt(local: number, option: number, pid: number, fd: number, unsupportedIsOff = false): number {
+  return getOption(local, option, 4, pid, fd, unsupportedIsOff)?.readInt32LE(0) ?? 0;
 }
 
 function setInt(local: number, option: number, to: number, pid: number, fd: number): void {
@@ -124,17 +160,18 @@ function setInt(local: number, option: number, to: number, pid: number, fd: numb
 
 /** A struct timeval option: seconds and microseconds. */
 function getTimeval(local: number, option: number, pid: number, fd: number): [bigint, bigint] {
-  const value = getOption(local, option, 16, pid, fd);
+  const value = getOption(local, option, 16, pid, fd)!;
   return [value.readBigUInt64LE(0), value.readBigUInt64LE(8)];
 }
 
-/** A SOL_SOCKET option's value, `size` bytes of it. */
-function getOption(local: number, option: number, size: number, pid: number, fd: number): Buffer {
+/** A SOL_SOCKET option's value, `size` bytes of it (undefined for one the family lacks, if allowed). */
+function getOption(local: number, option: number, size: number, pid: number, fd: number, unsupportedIsOff = false): Buffer | undefined {
   const value = kbuf(size);
   const length = kbuf(4);
   length.writeUInt32LE(size, 0);
   const r = sys(hostArch().syscalls.getsockopt, local, SOL_SOCKET, option, addressOf(value), addressOf(length));
   keepAlive(value, length);
+  if (unsupportedIsOff && (r === -EOPNOTSUPP || r === -ENOPROTOOPT)) return undefined;
   if (r < 0) return refuse('fds', pid, `cannot read option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
   return value;
 }

@@ -6,6 +6,7 @@ import { eventpolls } from './eventpoll.js';
 import { externalFiles } from './external-file.js';
 import { fanotifies } from './fanotify.js';
 import { fifos } from './fifo.js';
+import { inetSockets } from './inet-socket.js';
 import { inotifies } from './inotify.js';
 import { memfds } from './memfd.js';
 import { pidfds } from './pidfd.js';
@@ -20,5 +21,5 @@ import { unixSockets } from './unix-socket.js';
 export function fdDumpers(options: FilesDumpOptions, deleted = new DeletedFiles(options)): FdDumper[] {
   // deleted files (ghosts, link remaps) are found among regular files, FIFOs and mappings alike
   // files marked --external come first: whatever their kind, the user hands them back at restore
-  return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options), unixSockets()];
+  return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options), unixSockets(), inetSockets()];
 }

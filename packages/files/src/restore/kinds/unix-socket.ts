@@ -5,17 +5,12 @@ import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from '../fd-restorer.js';
 import { restoreFown } from '../fown.js';
+import { setSocketOptions } from '../socket-options.js';
 import { readKindImage } from '../kind-image.js';
 import { describeUnixName, unixPath } from '../../unix-name.js';
 
 const AF_UNIX = 1;
 const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SO_PASSCRED = 16;
-const SO_RCVTIMEO = 20;
-const SO_SNDTIMEO = 21;
-const SO_SNDBUFFORCE = 32;
-const SO_RCVBUFFORCE = 33;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const O_NONBLOCK = 0o4000;
@@ -40,7 +35,7 @@ const SHUT_HOW = [-1, 0, 1, 2];
  * was. Any other socket is made alone: bound to its name if it had one (a path's stale socket file,
  * the dumped socket's, is removed first), its unread datagrams sent to that name, listening again
  * with its backlog if it did, and a datagram socket connected to its peer's name, the peer made
- * first if it is not yet. Options: buffer sizes, timeouts, SO_PASSCRED.
+ * first if it is not yet. Options: buffer sizes, timeouts, SO_PASSCRED and the other flags.
  */
 export function unixSockets(): FdRestorer {
   const nr = hostArch().syscalls;
@@ -382,35 +377,9 @@ function shutdown(fd: number, usk: MessageValue): void {
   if (r < 0) throw new RestoreFault('files', `cannot shut unix socket ${usk.ino} down again: errno ${-r}`);
 }
 
-/**
- * Buffer sizes (the kernel doubles what it is given: half of what getsockopt showed), send and
- * receive timeouts, SO_PASSCRED.
- */
+/** The options of `usk`: buffer sizes, timeouts, SO_PASSCRED and the other flags. */
 function setOptions(fd: number, usk: MessageValue): void {
-  const opts = (usk.opts ?? {}) as MessageValue;
-  const what = `unix socket ${usk.ino}`;
-  const set = (option: number, value: Buffer) => {
-    const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(value), value.length);
-    keepAlive(value);
-    if (r < 0) throw new RestoreFault('files', `cannot set option ${option} of ${what}: errno ${-r}`);
-  };
-  const setInt = (option: number, value: number) => {
-    const buffer = kbuf(4);
-    buffer.writeInt32LE(value, 0);
-    set(option, buffer);
-  };
-  const setTimeval = (option: number, sec: unknown, usec: unknown) => {
-    if (!sec && !usec) return;
-    const buffer = kbuf(16);
-    buffer.writeBigUInt64LE(BigInt((sec as bigint | number | undefined) ?? 0), 0);
-    buffer.writeBigUInt64LE(BigInt((usec as bigint | number | undefined) ?? 0), 8);
-    set(option, buffer);
-  };
-  if (opts.so_sndbuf !== undefined) setInt(SO_SNDBUFFORCE, Math.floor(Number(opts.so_sndbuf) / 2));
-  if (opts.so_rcvbuf !== undefined) setInt(SO_RCVBUFFORCE, Math.floor(Number(opts.so_rcvbuf) / 2));
-  setTimeval(SO_SNDTIMEO, opts.so_snd_tmo_sec, opts.so_snd_tmo_usec);
-  setTimeval(SO_RCVTIMEO, opts.so_rcv_tmo_sec, opts.so_rcv_tmo_usec);
-  if (opts.so_passcred) setInt(SO_PASSCRED, 1);
+  setSocketOptions(fd, (usk.opts ?? {}) as MessageValue, `unix socket ${usk.ino}`);
 }
 
 /** struct sockaddr_un for `name`: an abstract name exactly as long as it is, a path up to its NUL. */

@@ -1,0 +1,126 @@
+/*
+ * Inet sockets, which the test uses after a restore and the program checks itself.
+ *   tcp4:   a TCP listener on 127.0.0.1 (SO_REUSEADDR, backlog 7): each connection gets "hello N".
+ *   tcp6:   a non-blocking TCP listener on ::1 with IPV6_V6ONLY: the same.
+ *   udp4:   a UDP socket bound on 127.0.0.1: each datagram is sent back as "echo:DATA".
+ *   udp6:   a UDP socket connected to [::1]:9 (bound to a port of the kernel's choice by connect).
+ *   closed: a TCP socket never bound, with SO_KEEPALIVE.
+ * Writes "pid=P", the ports and udp6's local port to DIR/info; serves until killed; once
+ * DIR/check appears it checks each socket's options and addresses and writes DIR/result.
+ * With "established": a TCP connection to its own listener, accepted, for the dump to refuse.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../run-dir.h"
+
+static int one = 1;
+
+static int port_of(int fd)
+{
+	struct sockaddr_in6 a;
+	socklen_t len = sizeof(a);
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	return ntohs(a.sin6_port); /* sin_port and sin6_port are at the same offset */
+}
+
+static int tcp4_listener(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 7) < 0) return -1;
+	return fd;
+}
+
+static int int_option(int fd, int level, int option)
+{
+	int value = -1;
+	socklen_t len = sizeof(value);
+	getsockopt(fd, level, option, &value, &len);
+	return value;
+}
+
+int main(int argc, char **argv)
+{
+	dir = argv[1];
+	int tcp4 = tcp4_listener();
+	if (argc > 2 && strcmp(argv[2], "established") == 0) {
+		int client = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(tcp4)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		connect(client, (struct sockaddr *)&a, sizeof(a));
+		int accepted = accept(tcp4, NULL, NULL);
+		char info[64];
+		snprintf(info, sizeof(info), "pid=%d\nfd=%d\n", getpid(), accepted);
+		put("info", info);
+		for (;;) pause();
+	}
+
+	int tcp6 = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = in6addr_loopback };
+	setsockopt(tcp6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	bind(tcp6, (struct sockaddr *)&a6, sizeof(a6));
+	listen(tcp6, 3);
+
+	int udp4 = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	bind(udp4, (struct sockaddr *)&a4, sizeof(a4));
+
+	int udp6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 discard = { .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_addr = in6addr_loopback };
+	connect(udp6, (struct sockaddr *)&discard, sizeof(discard));
+
+	int closed = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(closed, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+
+	char info[256];
+	snprintf(info, sizeof(info), "pid=%d\ntcp4=%d\ntcp6=%d\nudp4=%d\nudp6=%d\n", getpid(), port_of(tcp4), port_of(tcp6), port_of(udp4), port_of(udp6));
+	put("info", info);
+
+	int served = 0;
+	for (;;) {
+		struct pollfd p[3] = { { .fd = tcp4, .events = POLLIN }, { .fd = tcp6, .events = POLLIN }, { .fd = udp4, .events = POLLIN } };
+		if (poll(p, 3, 100) > 0) {
+			for (int i = 0; i < 2; i++) {
+				if (!(p[i].revents & POLLIN)) continue;
+				int c = accept(p[i].fd, NULL, NULL);
+				if (c < 0) continue;
+				char hello[32];
+				int n = snprintf(hello, sizeof(hello), "hello %d", ++served);
+				write(c, hello, n);
+				close(c);
+			}
+			if (p[2].revents & POLLIN) {
+				char data[256], echo[300];
+				struct sockaddr_in from;
+				socklen_t len = sizeof(from);
+				ssize_t n = recvfrom(udp4, data, sizeof(data) - 1, 0, (struct sockaddr *)&from, &len);
+				if (n >= 0) {
+					data[n] = 0;
+					int m = snprintf(echo, sizeof(echo), "echo:%s", data);
+					sendto(udp4, echo, m, 0, (struct sockaddr *)&from, len);
+				}
+			}
+		}
+		if (exists("check") && !exists("result")) {
+			struct sockaddr_in6 peer;
+			socklen_t len = sizeof(peer);
+			int udp6_peer = getpeername(udp6, (struct sockaddr *)&peer, &len) == 0 && ntohs(peer.sin6_port) == 9 &&
+				memcmp(&peer.sin6_addr, &in6addr_loopback, sizeof(peer.sin6_addr)) == 0;
+			char result[256];
+			snprintf(result, sizeof(result),
+				 "tcp4_reuse=%d\ntcp6_v6only=%d\ntcp6_nonblock=%d\nudp6_peer=%d\nclosed_keepalive=%d\nclosed_unbound=%d\n",
+				 int_option(tcp4, SOL_SOCKET, SO_REUSEADDR), int_option(tcp6, IPPROTO_IPV6, IPV6_V6ONLY),
+				 (fcntl(tcp6, F_GETFL) & O_NONBLOCK) != 0, udp6_peer, int_option(closed, SOL_SOCKET, SO_KEEPALIVE),
+				 port_of(closed) == 0);
+			put("result", result);
+		}
+	}
+}

@@ -1,0 +1,188 @@
+import type { MessageValue } from '@criu-ts/images';
+import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { refuse } from '@criu-ts/subsystem';
+import type { FdDumper } from '../fd-dumper.js';
+import { FD_TYPES } from '../file-table.js';
+import { readFown } from '../fown.js';
+import type { OpenFd } from '../open-fd.js';
+import { socketOptions } from '../socket-state.js';
+import { withStolenFd } from '../stolen-fd.js';
+import { describeInetAddress, inetWords } from '../../inet-address.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOL_SOCKET = 1;
+const SO_TYPE = 3;
+const SO_PROTOCOL = 38;
+const SO_DOMAIN = 39;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const IPPROTO_IPV6 = 41;
+const IPV6_V6ONLY = 26;
+const TCP_INFO = 11;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const FIONREAD = 0x541b;
+const TIOCOUTQ = 0x5411;
+const ENOTCONN = 107;
+/** Socket states, as the kernel and CRIU's images name them. */
+const TCP_ESTABLISHED = 1;
+const TCP_CLOSE = 7;
+const TCP_LISTEN = 10;
+const TCP_STATE_NAMES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'];
+
+/** What an inet socket is, read through a copy of its fd. */
+interface InetSocket {
+  readonly family: number;
+  readonly type: number;
+  readonly proto: number;
+  readonly state: number;
+  readonly local: SocketAddress;
+  readonly peer: SocketAddress | undefined;
+  /** A listener's most connections waiting to be accepted, and how many wait now. */
+  readonly backlog: number;
+  readonly waiting: number;
+  /** Bytes not read yet, and not sent yet. */
+  readonly unread: number;
+  readonly unsent: number;
+  readonly v6only: boolean;
+  readonly opts: MessageValue;
+}
+
+interface SocketAddress {
+  /** The address's bytes, in network order (4 or 16). */
+  readonly address: Uint8Array;
+  readonly port: number;
+}
+
+/**
+ * AF_INET and AF_INET6 sockets of TCP and UDP: INETSK entries (CRIU's inet_sk_entry) with the
+ * socket's family, protocol, state, addresses and ports, options and owner. What comes back: TCP
+ * listeners (with their backlog), TCP sockets not connected (bound or not), UDP sockets bound or
+ * connected. Everything is read through a copy of the fd in this process (pidfd_getfd), so the
+ * kind claims a socket only once it knows it can dump it. Refused by name: a TCP connection (it
+ * needs TCP repair), a listener with connections waiting to be accepted (those are connections),
+ * unread or unsent bytes (UDP's datagrams would be lost), other protocols (raw, SCTP...).
+ */
+export function inetSockets(): FdDumper {
+  const seen = new Map<string, InetSocket>();
+  const socketOf = (fd: OpenFd) => seen.get(`${fd.pid}:${fd.fd}`)!;
+  return {
+    name: 'inet socket',
+    type: FD_TYPES.INETSK,
+    field: 'isk',
+    claims(fd) {
+      if (!/^socket:\[\d+\]$/.test(fd.target)) return false;
+      const socket = withStolenFd(fd.pid, fd.fd, (local) => readInetSocket(local, fd));
+      if (!socket) return false;
+      checkDumpable(socket, fd);
+      seen.set(`${fd.pid}:${fd.fd}`, socket);
+      return true;
+    },
+    key: (fd) => `isk:${/\d+/.exec(fd.target)![0]}`,
+    entry(fd, id) {
+      const socket = socketOf(fd);
+      const isk: MessageValue = {
+        id,
+        ino: Number(/\d+/.exec(fd.target)![0]),
+        family: socket.family,
+        type: socket.type,
+        proto: socket.proto,
+        state: socket.state,
+        src_port: socket.local.port,
+        dst_port: socket.peer?.port ?? 0,
+        flags: fd.flags,
+        backlog: socket.backlog,
+        src_addr: inetWords(socket.local.address),
+        dst_addr: inetWords(socket.peer?.address ?? new Uint8Array(socket.local.address.length)),
+        fown: readFown(fd),
+        opts: socket.opts,
+      };
+      if (socket.family === AF_INET6) isk.v6only = socket.v6only;
+      return isk;
+    },
+  };
+}
+
+/** The socket behind `local` if it is an inet socket, else undefined (another kind's). */
+function readInetSocket(local: number, fd: OpenFd): InetSocket | undefined {
+  const family = getInt(local, SOL_SOCKET, SO_DOMAIN, fd);
+  if (family !== AF_INET && family !== AF_INET6) return undefined;
+  const type = getInt(local, SOL_SOCKET, SO_TYPE, fd);
+  const proto = getInt(local, SOL_SOCKET, SO_PROTOCOL, fd);
+  const what = `task ${fd.pid} fd ${fd.fd} is an ${family === AF_INET ? 'AF_INET' : 'AF_INET6'} socket`;
+  const tcp = type === SOCK_STREAM && proto === IPPROTO_TCP;
+  const udp = type === SOCK_DGRAM && proto === IPPROTO_UDP;
+  if (!tcp && !udp) refuse('fds', fd.pid, `${what} of type ${type} and protocol ${proto}: only TCP and UDP sockets can be dumped yet`);
+  const local_ = sockName(local, 'getsockname', family, fd)!;
+  const peer = sockName(local, 'getpeername', family, fd);
+  // tcp_info: state (byte 0); for a listener, tcpi_unacked (offset 24) counts the connections
+  // waiting to be accepted and tcpi_sacked (offset 28) is its backlog
+  const info = tcp ? getOption(local, IPPROTO_TCP, TCP_INFO, 104, fd) : undefined;
+  const state = info ? info[0] : peer ? TCP_ESTABLISHED : TCP_CLOSE;
+  const listening = state === TCP_LISTEN;
+  return {
+    family,
+    type,
+    proto,
+    state,
+    local: local_,
+    peer,
+    backlog: listening ? info!.readUInt32LE(28) : 0,
+    waiting: listening ? info!.readUInt32LE(24) : 0,
+    unread: listening ? 0 : ioctlInt(local, FIONREAD, fd),
+    unsent: listening ? 0 : ioctlInt(local, TIOCOUTQ, fd),
+    v6only: family === AF_INET6 && getInt(local, IPPROTO_IPV6, IPV6_V6ONLY, fd) !== 0,
+    opts: socketOptions(local, fd.pid, fd.fd),
+  };
+}
+
+function checkDumpable(socket: InetSocket, fd: OpenFd): void {
+  const protocol = socket.proto === IPPROTO_TCP ? 'TCP' : 'UDP';
+  const at = (address: SocketAddress) => describeInetAddress(address.address, address.port);
+  const what = `task ${fd.pid} fd ${fd.fd} is a ${protocol} socket on ${at(socket.local)}`;
+  if (socket.proto === IPPROTO_TCP && socket.state !== TCP_LISTEN && socket.state !== TCP_CLOSE) {
+    const to = socket.peer ? ` connected to ${at(socket.peer)}` : '';
+    refuse('fds', fd.pid, `${what}${to} (${TCP_STATE_NAMES[socket.state] ?? socket.state}): TCP connections need TCP repair, not supported yet`);
+  }
+  if (socket.waiting > 0) refuse('fds', fd.pid, `${what} listening, with ${socket.waiting} connection(s) waiting to be accepted: not supported yet`);
+  if (socket.unread > 0) refuse('fds', fd.pid, `${what} holding ${socket.unread} unread bytes: not supported yet`);
+  if (socket.unsent > 0) refuse('fds', fd.pid, `${what} holding ${socket.unsent} unsent bytes: not supported yet`);
+}
+
+/** The socket's own address, or its peer's (undefined when it has none). */
+function sockName(local: number, call: 'getsockname' | 'getpeername', family: number, fd: OpenFd): SocketAddress | undefined {
+  const address = kbuf(28);
+  const length = kbuf(4);
+  length.writeUInt32LE(address.length, 0);
+  const r = sys(hostArch().syscalls[call], local, addressOf(address), addressOf(length));
+  keepAlive(address, length);
+  if (r === -ENOTCONN && call === 'getpeername') return undefined;
+  if (r < 0) return refuse('fds', fd.pid, `${call} on fd ${fd.fd} of task ${fd.pid} failed: errno ${-r}`);
+  // sockaddr_in: family, port (network order), address; sockaddr_in6: family, port, flowinfo, address
+  const port = address.readUInt16BE(2);
+  const bytes = family === AF_INET ? address.subarray(4, 8) : address.subarray(8, 24);
+  return { address: Uint8Array.from(bytes), port };
+}
+
+function getInt(local: number, level: number, option: number, fd: OpenFd): number {
+  return getOption(local, level, option, 4, fd).readInt32LE(0);
+}
+
+function getOption(local: number, level: number, option: number, size: number, fd: OpenFd): Buffer {
+  const value = kbuf(size);
+  const length = kbuf(4);
+  length.writeUInt32LE(size, 0);
+  const r = sys(hostArch().syscalls.getsockopt, local, level, option, addressOf(value), addressOf(length));
+  keepAlive(value, length);
+  if (r < 0) return refuse('fds', fd.pid, `cannot read option ${level}/${option} of the socket at fd ${fd.fd} of task ${fd.pid}: errno ${-r}`);
+  return value;
+}
+
+function ioctlInt(local: number, request: number, fd: OpenFd): number {
+  const value = kbuf(4);
+  const r = sys(hostArch().syscalls.ioctl, local, request, addressOf(value));
+  keepAlive(value);
+  if (r < 0) return refuse('fds', fd.pid, `ioctl ${request.toString(16)} on the socket at fd ${fd.fd} of task ${fd.pid} failed: errno ${-r}`);
+  return value.readInt32LE(0);
+}

@@ -1,0 +1,98 @@
+import type { MessageValue } from '@criu-ts/images';
+import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { RestoreFault } from '@criu-ts/subsystem';
+import type { FdRestorer } from '../fd-restorer.js';
+import { restoreFown } from '../fown.js';
+import { setSocketInt, setSocketOptions } from '../socket-options.js';
+import { describeInetAddress, inetBytes } from '../../inet-address.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const IPPROTO_IPV6 = 41;
+const IPV6_V6ONLY = 26;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const O_NONBLOCK = 0o4000;
+const F_SETFL = 4;
+const TCP_ESTABLISHED = 1;
+const TCP_CLOSE = 7;
+const TCP_LISTEN = 10;
+
+/**
+ * AF_INET and AF_INET6 sockets of TCP and UDP, made in this process and passed in: bound to their
+ * address and port again if they were, listening again with their backlog, a UDP socket connected
+ * to its peer again. Bound with SO_REUSEADDR for the moment, as CRIU does, so connections of the
+ * dumped listener that linger in TIME_WAIT do not keep its port; the option is then set as it was.
+ * A TCP connection (which would need TCP repair) is refused.
+ */
+export const inetSockets: FdRestorer = {
+  field: 'isk',
+  open(isk: MessageValue) {
+    const nr = hostArch().syscalls;
+    const family = Number(isk.family);
+    const type = Number(isk.type);
+    const proto = Number(isk.proto);
+    const state = Number(isk.state);
+    const local = address(family, isk.src_addr, Number(isk.src_port));
+    const what = `${proto === IPPROTO_TCP ? 'TCP' : 'UDP'} socket ${isk.ino} on ${local.text}`;
+    const tcp = type === SOCK_STREAM && proto === IPPROTO_TCP;
+    const udp = type === SOCK_DGRAM && proto === IPPROTO_UDP;
+    if ((family !== AF_INET && family !== AF_INET6) || (!tcp && !udp)) {
+      throw new RestoreFault('files', `inet socket ${isk.ino} of family ${family}, type ${type}, protocol ${proto}: only TCP and UDP sockets can be restored yet`);
+    }
+    if (tcp ? state !== TCP_LISTEN && state !== TCP_CLOSE : state !== TCP_CLOSE && state !== TCP_ESTABLISHED) {
+      throw new RestoreFault('files', `${what} is in state ${state}: TCP connections need TCP repair, not supported yet`);
+    }
+    const fd = sys(nr.socket, family, type | SOCK_CLOEXEC, proto);
+    if (fd < 0) throw new RestoreFault('files', `cannot make ${what}: errno ${-fd}`);
+    try {
+      const opts = (isk.opts ?? {}) as MessageValue;
+      setSocketOptions(fd, opts, what);
+      if (family === AF_INET6 && isk.v6only) setSocketInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, what);
+      if (local.port !== 0 || local.bytes.some((byte) => byte !== 0)) {
+        setSocketInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, what);
+        call(nr.bind, fd, local.sockaddr, `bind ${what}`);
+        if (!opts.reuseaddr) setSocketInt(fd, SOL_SOCKET, SO_REUSEADDR, 0, what);
+      }
+      if (state === TCP_LISTEN) {
+        const r = sys(nr.listen, fd, Number(isk.backlog));
+        if (r < 0) throw new RestoreFault('files', `cannot listen on ${what}: errno ${-r}`);
+      }
+      if (udp && state === TCP_ESTABLISHED) {
+        const peer = address(family, isk.dst_addr, Number(isk.dst_port));
+        call(nr.connect, fd, peer.sockaddr, `connect ${what} to ${peer.text}`);
+      }
+      if (Number(isk.flags) & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
+      restoreFown(fd, isk.fown as MessageValue | undefined, what);
+    } catch (error) {
+      sys(nr.close, fd);
+      throw error;
+    }
+    return fd;
+  },
+};
+
+/** A socket address from the image's words and port: its sockaddr_in(6) and its text. */
+function address(family: number, words: unknown, port: number): { bytes: Buffer; port: number; sockaddr: Buffer; text: string } {
+  const length = family === AF_INET ? 4 : 16;
+  const given = inetBytes(((words ?? []) as number[]).map(Number));
+  const bytes = Buffer.alloc(length);
+  given.copy(bytes, 0, 0, Math.min(length, given.length));
+  // sockaddr_in: family, port (network order), address; sockaddr_in6: family, port, flowinfo, address, scope
+  const sockaddr = kbuf(family === AF_INET ? 16 : 28);
+  sockaddr.writeUInt16LE(family, 0);
+  sockaddr.writeUInt16BE(port, 2);
+  bytes.copy(sockaddr, family === AF_INET ? 4 : 8);
+  return { bytes, port, sockaddr, text: describeInetAddress(bytes, port) };
+}
+
+function call(number: number, fd: number, sockaddr: Buffer, what: string): void {
+  const r = sys(number, fd, addressOf(sockaddr), sockaddr.length);
+  keepAlive(sockaddr);
+  if (r < 0) throw new RestoreFault('files', `cannot ${what}: errno ${-r}`);
+}

@@ -1,0 +1,68 @@
+import type { MessageValue } from '@criu-ts/images';
+import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { RestoreFault } from '@criu-ts/subsystem';
+
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_DONTROUTE = 5;
+const SO_BROADCAST = 6;
+const SO_KEEPALIVE = 9;
+const SO_OOBINLINE = 10;
+const SO_NO_CHECK = 11;
+const SO_PRIORITY = 12;
+const SO_REUSEPORT = 15;
+const SO_PASSCRED = 16;
+const SO_RCVLOWAT = 18;
+const SO_PASSSEC = 34;
+const SO_MARK = 36;
+const SO_RCVTIMEO = 20;
+const SO_SNDTIMEO = 21;
+const SO_SNDBUFFORCE = 32;
+const SO_RCVBUFFORCE = 33;
+
+/**
+ * Gives our socket `fd` (named `what` in errors) the socket-level options of `opts`
+ * (sk_opts_entry): buffer sizes (the kernel doubles what it is given: half of what getsockopt
+ * showed), send and receive timeouts, and the flags, priority, mark and low-water mark that were
+ * set.
+ */
+export function setSocketOptions(fd: number, opts: MessageValue, what: string): void {
+  if (opts.so_sndbuf !== undefined) setSocketInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, Math.floor(Number(opts.so_sndbuf) / 2), what);
+  if (opts.so_rcvbuf !== undefined) setSocketInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, Math.floor(Number(opts.so_rcvbuf) / 2), what);
+  setTimeval(fd, SO_SNDTIMEO, opts.so_snd_tmo_sec, opts.so_snd_tmo_usec, what);
+  setTimeval(fd, SO_RCVTIMEO, opts.so_rcv_tmo_sec, opts.so_rcv_tmo_usec, what);
+  const on = (option: number, value: unknown) => {
+    if (value) setSocketInt(fd, SOL_SOCKET, option, Number(value), what);
+  };
+  on(SO_REUSEADDR, opts.reuseaddr);
+  on(SO_PRIORITY, opts.so_priority);
+  on(SO_RCVLOWAT, opts.so_rcvlowat);
+  on(SO_MARK, opts.so_mark);
+  on(SO_PASSCRED, opts.so_passcred);
+  on(SO_PASSSEC, opts.so_passsec);
+  on(SO_DONTROUTE, opts.so_dontroute);
+  on(SO_NO_CHECK, opts.so_no_check);
+  on(SO_REUSEPORT, opts.so_reuseport);
+  on(SO_BROADCAST, opts.so_broadcast);
+  on(SO_KEEPALIVE, opts.so_keepalive);
+  on(SO_OOBINLINE, opts.so_oobinline);
+}
+
+/** Sets an int option of our socket `fd`. */
+export function setSocketInt(fd: number, level: number, option: number, value: number, what: string): void {
+  const buffer = kbuf(4);
+  buffer.writeInt32LE(value, 0);
+  const r = sys(hostArch().syscalls.setsockopt, fd, level, option, addressOf(buffer), 4);
+  keepAlive(buffer);
+  if (r < 0) throw new RestoreFault('files', `cannot set option ${level}/${option} of ${what}: errno ${-r}`);
+}
+
+function setTimeval(fd: number, option: number, sec: unknown, usec: unknown, what: string): void {
+  if (!sec && !usec) return;
+  const buffer = kbuf(16);
+  buffer.writeBigUInt64LE(BigInt((sec as bigint | number | undefined) ?? 0), 0);
+  buffer.writeBigUInt64LE(BigInt((usec as bigint | number | undefined) ?? 0), 8);
+  const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(buffer), 16);
+  keepAlive(buffer);
+  if (r < 0) throw new RestoreFault('files', `cannot set option ${SOL_SOCKET}/${option} of ${what}: errno ${-r}`);
+}
