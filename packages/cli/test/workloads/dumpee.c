@@ -1,7 +1,7 @@
 /* A dump target with known state: a heap buffer and a big mmap'd buffer holding a pattern, a
  * regular file at offset 5, a pipe with unread bytes, and a second thread counting. When DIR/check
  * appears it checks all of that and writes DIR/result (ok=1 or ok=0 with what failed).
- * A second argument adds: "socket" a TCP socket (a kind no dump takes yet); "shared-files" a child process that shares the
+ * A second argument adds: "socket" a netlink socket (a kind no dump takes yet); "shared-files" a child process that shares the
  * fd table (clone with CLONE_FILES, not a thread), whose pid is "sharer" in DIR/info; "dead-leader"
  * makes the main thread exit once DIR/info is written (pthread_exit), leaving the counting thread. */
 #define _GNU_SOURCE
@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
   pipe(p);
   write(p[1], "pipe-bytes-xyz", 14);
   int sv[2] = {-1, -1};
-  if (argc > 2 && !strcmp(argv[2], "socket")) sv[0] = socket(AF_INET, SOCK_STREAM, 0);
+  if (argc > 2 && !strcmp(argv[2], "socket")) sv[0] = socket(AF_NETLINK, SOCK_RAW, 0); /* NETLINK_ROUTE */
   pid_t sharer = -1;
   static char sharer_stack[64 * 1024];
   if (argc > 2 && !strcmp(argv[2], "shared-files")) sharer = clone(sleep_forever, sharer_stack + sizeof sharer_stack, CLONE_FILES | SIGCHLD, NULL);

@@ -16,10 +16,10 @@ const SO_PRIORITY = 12;
 const SO_REUSEPORT = 15;
 const SO_PASSCRED = 16;
 const SO_RCVLOWAT = 18;
-const SO_PASSSEC = 34;
-const SO_MARK = 36;
 const SO_RCVTIMEO = 20;
 const SO_SNDTIMEO = 21;
+const SO_PASSSEC = 34;
+const SO_MARK = 36;
 const SO_PEEK_OFF = 42;
 const MSG_PEEK = 2;
 const MSG_TRUNC = 0x20;
@@ -71,10 +71,11 @@ export function socketOptions(local: number, pid: number, fd: number): MessageVa
   };
   // a family without the option (SO_PASSCRED is unix sockets' only) has it off
   const flag = (option: number) => getInt(local, option, pid, fd, true);
+  const [priority, lowat, mark] = [flag(SO_PRIORITY), flag(SO_RCVLOWAT), flag(SO_MARK)];
   if (flag(SO_REUSEADDR)) opts.reuseaddr = true;
-  if (flag(SO_PRIORITY)) opts.so_priority = flag(SO_PRIORITY);
-  if (flag(SO_RCVLOWAT) > 1) opts.so_rcvlowat = flag(SO_RCVLOWAT);
-  if (flag(SO_MARK)) opts.so_mark = flag(SO_MARK) >>> 0;
+  if (priority) opts.so_priority = priority;
+  if (lowat > 1) opts.so_rcvlowat = lowat;
+  if (mark) opts.so_mark = mark >>> 0;
   if (flag(SO_PASSCRED)) opts.so_passcred = true;
   if (flag(SO_PASSSEC)) opts.so_passsec = true;
   if (flag(SO_DONTROUTE)) opts.so_dontroute = true;

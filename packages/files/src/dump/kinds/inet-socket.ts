@@ -114,7 +114,7 @@ function readInetSocket(local: number, fd: OpenFd): InetSocket | undefined {
   const tcp = type === SOCK_STREAM && proto === IPPROTO_TCP;
   const udp = type === SOCK_DGRAM && proto === IPPROTO_UDP;
   if (!tcp && !udp) refuse('fds', fd.pid, `${what} of type ${type} and protocol ${proto}: only TCP and UDP sockets can be dumped yet`);
-  const local_ = sockName(local, 'getsockname', family, fd)!;
+  const name = sockName(local, 'getsockname', family, fd)!;
   const peer = sockName(local, 'getpeername', family, fd);
   // tcp_info: state (byte 0); for a listener, tcpi_unacked (offset 24) counts the connections
   // waiting to be accepted and tcpi_sacked (offset 28) is its backlog
@@ -126,7 +126,7 @@ function readInetSocket(local: number, fd: OpenFd): InetSocket | undefined {
     type,
     proto,
     state,
-    local: local_,
+    local: name,
     peer,
     backlog: listening ? info!.readUInt32LE(28) : 0,
     waiting: listening ? info!.readUInt32LE(24) : 0,
