@@ -1,24 +1,12 @@
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { RestoreFault } from '@criu-ts/subsystem';
+import {
+  SOL_SOCKET, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK, SO_NO_CHECK, SO_OOBINLINE,
+  SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUFFORCE, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
+  SO_REUSEPORT, SO_SNDBUFFORCE, SO_SNDTIMEO,
+} from '../socket-constants.js';
 
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const SO_DONTROUTE = 5;
-const SO_BROADCAST = 6;
-const SO_KEEPALIVE = 9;
-const SO_OOBINLINE = 10;
-const SO_NO_CHECK = 11;
-const SO_PRIORITY = 12;
-const SO_REUSEPORT = 15;
-const SO_PASSCRED = 16;
-const SO_RCVLOWAT = 18;
-const SO_PASSSEC = 34;
-const SO_MARK = 36;
-const SO_RCVTIMEO = 20;
-const SO_SNDTIMEO = 21;
-const SO_SNDBUFFORCE = 32;
-const SO_RCVBUFFORCE = 33;
 
 /**
  * Gives our socket `fd` (named `what` in errors) the socket-level options of `opts`

@@ -8,27 +8,16 @@ import type { OpenFd } from '../open-fd.js';
 import { socketOptions } from '../socket-state.js';
 import { withStolenFd } from '../stolen-fd.js';
 import { describeInetAddress, inetWords } from '../../inet-address.js';
+import {
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
+  SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN,
+} from '../../socket-constants.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOL_SOCKET = 1;
-const SO_TYPE = 3;
-const SO_PROTOCOL = 38;
-const SO_DOMAIN = 39;
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
-const IPPROTO_IPV6 = 41;
-const IPV6_V6ONLY = 26;
 const TCP_INFO = 11;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
 const FIONREAD = 0x541b;
 const TIOCOUTQ = 0x5411;
 const ENOTCONN = 107;
-/** Socket states, as the kernel and CRIU's images name them. */
-const TCP_ESTABLISHED = 1;
-const TCP_CLOSE = 7;
-const TCP_LISTEN = 10;
+/** The kernel's TCP states by number, for messages. */
 const TCP_STATE_NAMES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'];
 
 /** What an inet socket is, read through a copy of its fd. */

@@ -5,23 +5,14 @@ import type { FdRestorer } from '../fd-restorer.js';
 import { restoreFown } from '../fown.js';
 import { setSocketInt, setSocketOptions } from '../socket-options.js';
 import { describeInetAddress, inetBytes } from '../../inet-address.js';
+import {
+  AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
+  SOL_SOCKET, SO_REUSEADDR, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN,
+} from '../../socket-constants.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
-const IPPROTO_IPV6 = 41;
-const IPV6_V6ONLY = 26;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
 const O_NONBLOCK = 0o4000;
 const F_SETFL = 4;
-const TCP_ESTABLISHED = 1;
-const TCP_CLOSE = 7;
-const TCP_LISTEN = 10;
 
 /**
  * AF_INET and AF_INET6 sockets of TCP and UDP, made in this process and passed in: bound to their
