@@ -42,7 +42,7 @@ const NOT_USED: Record<string, string> = {
   userns: 'user namespaces are not dumped yet',
   cgroupns: 'cgroup namespaces are not dumped yet',
   autofs: 'autofs mounts are not dumped yet',
-  tcp_half_closed: 'TCP connections are not dumped yet (TCP listeners and UDP sockets are)',
+  tcp_half_closed: 'closing TCP connections (FIN_WAIT, CLOSE_WAIT...) are not dumped yet',
   compat_cr: '32-bit tasks are not dumped',
   uffd: 'no lazy restore yet',
   'uffd-noncoop': 'no lazy restore yet',

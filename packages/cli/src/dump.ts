@@ -72,15 +72,22 @@ export function dumpTree(options: DumpTreeOptions): E.Either<DumpError, DumpStat
   log(3, `froze ${tree.tasks.length} task(s) in ${tree.rounds} round(s), ${Math.round((t1 - t0) * 1000)} µs`);
   const remote = new TreeRemote(arch, (m) => log(4, m));
 
+  const files = new TreeFiles(options.files, tree);
   try {
-    const stats = dumpFrozen(tree, options, arch, remote, step, log, t0, t1);
+    const stats = dumpFrozen(tree, files, options, arch, remote, step, log, t0, t1);
     step('finish');
+    files.verify();
+    // a tree that runs on gets its files as they were (TCP connections out of repair mode) first;
+    // a killed one after it died, so its connections close in repair mode, silently
+    if (ending !== 'kill') files.end(false);
     const left = finishTree(tree, ending);
+    if (ending === 'kill') files.end(true);
     if (left.length > 0) log(2, `threads still traced after the dump: ${left.join(' ')}`);
     return E.right(stats);
   } catch (e) {
     const error = asDumpError(e);
     log(1, `dump failed at ${error.step}${error.pid ? ` (pid ${error.pid})` : ''}: ${error.message}`);
+    files.end(false);
     remote.releaseAll();
     const thawed = thawTree(tree);
     if (E.isLeft(thawed)) log(1, `thaw after the failure: ${thawed.left.message}`);
@@ -90,6 +97,7 @@ export function dumpTree(options: DumpTreeOptions): E.Either<DumpError, DumpStat
 
 function dumpFrozen(
   tree: FrozenTree,
+  files: TreeFiles,
   options: DumpTreeOptions,
   arch: ReturnType<typeof hostArch>,
   remote: TreeRemote,
@@ -113,7 +121,6 @@ function dumpFrozen(
     throw new DumpFault({ step: 'write', message: `images directory ${options.imagesDir}: ${e.message}` });
   })(ImagesDir.open(options.imagesDir));
 
-  const files = new TreeFiles(options.files, tree);
   const shmem = new SharedMemory((inodeId, flags) => files.table.addMemfd({ inodeId, flags }));
   // a memfd open as an fd and mapped is one object: its pages dumped once
   files.shareMemoryWith(shmem);

@@ -36,6 +36,8 @@ export interface CliOptions {
   linkRemap: boolean;
   /** -l|--file-locks: held file locks are dumped and taken again on restore. */
   fileLocks: boolean;
+  /** --tcp-established: established TCP connections are dumped and restored (TCP repair). */
+  tcpEstablished: boolean;
   /** -j|--shell-job: the tree may be part of a session, and use a terminal, from outside it. */
   shellJob: boolean;
   /** --inherit-fd fd[N]:RESOURCE (repeatable): our fd N stands in for RESOURCE on restore. */
@@ -60,6 +62,7 @@ export function parseOptions(args: readonly string[], places: ConfigPlaces = DEF
     preDumpMode: 'splice',
     linkRemap: false,
     fileLocks: false,
+    tcpEstablished: false,
     shellJob: false,
     inheritFds: new Map(),
     external: [],
@@ -114,6 +117,7 @@ const SPECS: readonly OptionSpec[] = [
   { long: 'link-remap', value: 'none', apply: (o) => (o.linkRemap = true) },
   { long: 'file-locks', short: 'l', value: 'none', apply: (o) => (o.fileLocks = true) },
   { long: 'shell-job', short: 'j', value: 'none', apply: (o) => (o.shellJob = true) },
+  { long: 'tcp-established', value: 'none', apply: (o) => (o.tcpEstablished = true) },
   { long: 'inherit-fd', value: 'required', apply: (o, v) => inheritFd(o, v!) },
   { long: 'external', value: 'required', apply: (o, v) => o.external.push(external(v!)) },
   // read before everything else by configFiles(): nothing left to do when they come by
@@ -126,7 +130,7 @@ const SPECS: readonly OptionSpec[] = [
 /** CRIU's other options (long names and short letters): refused by name. */
 const NOT_YET = new Set([
   'restore-sibling', 'S', 'root', 'r', 'ext-unix-sk', 'x', 'join-ns', 'J', 'libdir', 'L', 'ext-mount-map', 'M',
-  'tcp-established', 'tcp-close', 'skip-in-flight', 'close', 'log-pid', 'evasive-devices', 'veth-pair',
+  'tcp-close', 'skip-in-flight', 'close', 'log-pid', 'evasive-devices', 'veth-pair',
   'action-script', 'ghost-fiemap', 'page-server',
   'address', 'port', 'prev-images-dir', 'ms', 'track-mem', 'auto-dedup', 'cpu-cap', 'force-irmap', 'exec-cmd',
   'manage-cgroups', 'cgroup-root', 'cgroup-props', 'cgroup-props-file', 'cgroup-dump-controller', 'cgroup-yard',

@@ -75,6 +75,7 @@ describe('option forms', () => {
 
   it("the files part: --ghost-limit with CRIU's K/M/G sizes, --link-remap, -l, -j", () => {
     expect(parse('dump', '--ghost-limit=10M', '--link-remap', '-lj')).toMatchObject({ ghostLimit: 10 << 20, linkRemap: true, fileLocks: true, shellJob: true });
+    expect(parse('dump', '--tcp-established')).toMatchObject({ tcpEstablished: true });
     expect(parse('dump', '--ghost-limit', '4096').ghostLimit).toBe(4096);
     expect(parse('dump', '--ghost-limit', '2K').ghostLimit).toBe(2048);
     expect(parse('dump')).toMatchObject({ linkRemap: false, fileLocks: false, shellJob: false });
@@ -99,7 +100,7 @@ describe('what criu-ts refuses, by name', () => {
   it('a CRIU option criu-ts does not implement', () => {
     expect(refusal('dump', '-t', '1', '--external', 'mnt[/dev]:ZDTM_DEV')).toBe('option --external mnt[...] is not supported by criu-ts yet');
     expect(refusal('dump', '-t', '1', '-x')).toBe('option -x is not supported by criu-ts yet');
-    expect(refusal('dump', '--tcp-established=1')).toBe('option --tcp-established is not supported by criu-ts yet');
+    expect(refusal('dump', '--tcp-close')).toBe('option --tcp-close is not supported by criu-ts yet');
     expect(refusal('restore', '--restore-sibling')).toBe('option --restore-sibling is not supported by criu-ts yet');
   });
 

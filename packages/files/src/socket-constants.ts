@@ -37,3 +37,32 @@ export const IPV6_V6ONLY = 26;
 export const TCP_ESTABLISHED = 1;
 export const TCP_CLOSE = 7;
 export const TCP_LISTEN = 10;
+
+/** IPPROTO_TCP options, and TCP repair's (CAP_NET_ADMIN). */
+export const TCP_NODELAY = 1;
+export const TCP_MAXSEG = 2;
+export const TCP_CORK = 3;
+export const TCP_KEEPIDLE = 4;
+export const TCP_KEEPINTVL = 5;
+export const TCP_KEEPCNT = 6;
+export const TCP_INFO = 11;
+export const TCP_REPAIR = 19;
+export const TCP_REPAIR_QUEUE = 20;
+export const TCP_QUEUE_SEQ = 21;
+export const TCP_REPAIR_OPTIONS = 22;
+export const TCP_TIMESTAMP = 24;
+export const TCP_REPAIR_WINDOW = 29;
+/** TCP_REPAIR's value to leave repair mode without sending a window probe. */
+export const TCP_REPAIR_OFF_NO_WP = -1;
+/** TCP_REPAIR_QUEUE's queues. */
+export const TCP_NO_QUEUE = 0;
+export const TCP_RECV_QUEUE = 1;
+export const TCP_SEND_QUEUE = 2;
+/** tcp_info's tcpi_options bits (CRIU's opt_mask), and the TCP option codes of TCP_REPAIR_OPTIONS. */
+export const TCPI_OPT_TIMESTAMPS = 1;
+export const TCPI_OPT_SACK = 2;
+export const TCPI_OPT_WSCALE = 4;
+export const TCPOPT_MSS = 2;
+export const TCPOPT_WINDOW = 3;
+export const TCPOPT_SACK_PERM = 4;
+export const TCPOPT_TIMESTAMP = 8;

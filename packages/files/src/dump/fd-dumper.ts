@@ -52,4 +52,11 @@ export interface FdDumper {
   entry(fd: OpenFd, id: number, ctx: FdDumpContext): MessageValue;
   /** Images of this kind's own, written once the whole tree has been seen. */
   images?(): KindImage[];
+  /** Just before the tree is killed or left: what the kind read still holds, or it refuses. */
+  verify?(): void;
+  /**
+   * The dump ends, whether it succeeded or not: what the kind changed in the tasks' files for the
+   * dump is put back. `killed`: the tree was killed after a dump that succeeded.
+   */
+  end?(killed: boolean): void;
 }

@@ -10,4 +10,6 @@ export interface FilesDumpOptions {
   readonly external?: readonly string[];
   /** --shell-job: the tree may sit in a session whose leader, and terminal, are outside it. */
   readonly shellJob?: boolean;
+  /** --tcp-established: established TCP connections are dumped (in repair mode) instead of refused. */
+  readonly tcpEstablished?: boolean;
 }

@@ -131,6 +131,16 @@ export class TreeFiles {
     return [files, ...this.kinds.flatMap((kind) => kind.images?.() ?? [])];
   }
 
+  /** Just before the tree is killed or left (see FdDumper.verify): what was read still holds. */
+  verify(): void {
+    for (const kind of this.kinds) kind.verify?.();
+  }
+
+  /** The dump ends (see FdDumper.end): `killed` once the tree was killed after a dump that succeeded. */
+  end(killed: boolean): void {
+    for (const kind of this.kinds) kind.end?.(killed);
+  }
+
   private remember(pid: number, fd: number, key: string, id: number): number {
     const same = this.known.get(key);
     if (same) same.push({ pid, fd, key, id });

@@ -1,6 +1,7 @@
 /*
  * Inet sockets, which the test uses after a restore and the program checks itself.
- *   tcp4:   a TCP listener on 127.0.0.1 (SO_REUSEADDR, backlog 7): each connection gets "hello N".
+ *   tcp4:   a TCP listener on 127.0.0.1 (SO_REUSEADDR, TCP_NODELAY, backlog 7): each connection gets
+ *           "hello N".
  *   tcp6:   a non-blocking TCP listener on ::1 with IPV6_V6ONLY: the same.
  *   udp4:   a UDP socket bound on 127.0.0.1: each datagram is sent back as "echo:DATA".
  *   udp6:   a UDP socket connected to [::1]:9 (bound to a port of the kernel's choice by connect).
@@ -8,11 +9,17 @@
  * Writes "pid=P", the ports and udp6's local port to DIR/info; serves until killed; once
  * DIR/check appears it checks each socket's options and addresses and writes DIR/result.
  * With "established": a TCP connection to its own listener, accepted, for the dump to refuse.
+ * With "connection": the same connection with bytes unread at each end; writes "pid=P" and both
+ * ports to DIR/info; once DIR/check appears each end reads what the other sent before the dump,
+ * then they talk again, and DIR/result says how it went.
+ * With "echo": a TCP listener that accepts one connection and sends back "echo:" and whatever it
+ * reads on it, for a peer outside the tree; writes "pid=P" and "port=N" to DIR/info.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,10 +55,68 @@ static int int_option(int fd, int level, int option)
 	return value;
 }
 
+/* Reads exactly `text` from `fd` within 5 seconds. */
+static int reads(int fd, const char *text)
+{
+	char buffer[64];
+	size_t want = strlen(text), got = 0;
+	while (got < want) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 5000) != 1) return 0;
+		ssize_t n = read(fd, buffer + got, want - got);
+		if (n <= 0) return 0;
+		got += n;
+	}
+	return memcmp(buffer, text, want) == 0;
+}
+
+static int connection(int listener)
+{
+	int client = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	connect(client, (struct sockaddr *)&a, sizeof(a));
+	int server = accept(listener, NULL, NULL);
+	write(client, "to-server", 9);
+	write(server, "to-client", 9);
+	char info[128];
+	snprintf(info, sizeof(info), "pid=%d\nserver=%d\nclient=%d\n", getpid(), port_of(server), port_of(client));
+	put("info", info);
+	wait_for("check");
+	int unread = reads(server, "to-server") && reads(client, "to-client");
+	int talk = write(client, "after", 5) == 5 && reads(server, "after") && write(server, "back", 4) == 4 && reads(client, "back");
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	int ports = getpeername(client, (struct sockaddr *)&peer, &len) == 0 && ntohs(peer.sin_port) == port_of(server);
+	char result[128];
+	snprintf(result, sizeof(result), "unread=%d\ntalk=%d\nports=%d\n", unread, talk, ports);
+	put("result", result);
+	for (;;) pause();
+	return 0;
+}
+
+static int echo(int listener)
+{
+	char info[64];
+	snprintf(info, sizeof(info), "pid=%d\nport=%d\n", getpid(), port_of(listener));
+	put("info", info);
+	int c = accept(listener, NULL, NULL);
+	for (;;) {
+		char data[256], answer[300];
+		ssize_t n = read(c, data, sizeof(data) - 1);
+		if (n < 0) continue; /* interrupted */
+		if (n == 0) return 0;
+		data[n] = 0;
+		int m = snprintf(answer, sizeof(answer), "echo:%s", data);
+		write(c, answer, m);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	dir = argv[1];
 	int tcp4 = tcp4_listener();
+	if (argc > 2 && strcmp(argv[2], "connection") == 0) return connection(tcp4);
+	if (argc > 2 && strcmp(argv[2], "echo") == 0) return echo(tcp4);
 	if (argc > 2 && strcmp(argv[2], "established") == 0) {
 		int client = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(tcp4)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -63,6 +128,7 @@ int main(int argc, char **argv)
 		for (;;) pause();
 	}
 
+	setsockopt(tcp4, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	int tcp6 = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = in6addr_loopback };
 	setsockopt(tcp6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -116,8 +182,8 @@ int main(int argc, char **argv)
 				memcmp(&peer.sin6_addr, &in6addr_loopback, sizeof(peer.sin6_addr)) == 0;
 			char result[256];
 			snprintf(result, sizeof(result),
-				 "tcp4_reuse=%d\ntcp6_v6only=%d\ntcp6_nonblock=%d\nudp6_peer=%d\nclosed_keepalive=%d\nclosed_unbound=%d\n",
-				 int_option(tcp4, SOL_SOCKET, SO_REUSEADDR), int_option(tcp6, IPPROTO_IPV6, IPV6_V6ONLY),
+				 "tcp4_reuse=%d\ntcp4_nodelay=%d\ntcp6_v6only=%d\ntcp6_nonblock=%d\nudp6_peer=%d\nclosed_keepalive=%d\nclosed_unbound=%d\n",
+				 int_option(tcp4, SOL_SOCKET, SO_REUSEADDR), int_option(tcp4, IPPROTO_TCP, TCP_NODELAY), int_option(tcp6, IPPROTO_IPV6, IPV6_V6ONLY),
 				 (fcntl(tcp6, F_GETFL) & O_NONBLOCK) != 0, udp6_peer, int_option(closed, SOL_SOCKET, SO_KEEPALIVE),
 				 port_of(closed) == 0);
 			put("result", result);

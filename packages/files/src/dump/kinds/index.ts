@@ -21,5 +21,5 @@ import { unixSockets } from './unix-socket.js';
 export function fdDumpers(options: FilesDumpOptions, deleted = new DeletedFiles(options)): FdDumper[] {
   // deleted files (ghosts, link remaps) are found among regular files, FIFOs and mappings alike
   // files marked --external come first: whatever their kind, the user hands them back at restore
-  return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options), unixSockets(), inetSockets()];
+  return [externalFiles(options), regularFiles(deleted), fifos(deleted), pipes(), eventfds, eventpolls, signalfds, timerfds, memfds, inotifies, fanotifies, pidfds, ttys(options), unixSockets(), inetSockets(options)];
 }

@@ -2,18 +2,20 @@ import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
 import type { FdDumper } from '../fd-dumper.js';
+import type { FilesDumpOptions } from '../files-dump-options.js';
 import { FD_TYPES } from '../file-table.js';
 import { readFown } from '../fown.js';
 import type { OpenFd } from '../open-fd.js';
 import { socketOptions } from '../socket-state.js';
 import { withStolenFd } from '../stolen-fd.js';
+import { TcpRepair } from '../tcp-repair.js';
 import { describeInetAddress, inetWords } from '../../inet-address.js';
 import {
   AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
-  SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, TCP_CLOSE, TCP_ESTABLISHED, TCP_LISTEN,
+  SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, TCP_CLOSE, TCP_CORK, TCP_ESTABLISHED, TCP_INFO, TCP_KEEPCNT,
+  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_LISTEN, TCP_NODELAY,
 } from '../../socket-constants.js';
 
-const TCP_INFO = 11;
 const FIONREAD = 0x541b;
 const TIOCOUTQ = 0x5411;
 const ENOTCONN = 107;
@@ -36,6 +38,8 @@ interface InetSocket {
   readonly unsent: number;
   readonly v6only: boolean;
   readonly opts: MessageValue;
+  /** A TCP socket's own options (tcp_opts_entry). */
+  readonly tcpOpts: MessageValue | undefined;
 }
 
 interface SocketAddress {
@@ -48,13 +52,16 @@ interface SocketAddress {
  * AF_INET and AF_INET6 sockets of TCP and UDP: INETSK entries (CRIU's inet_sk_entry) with the
  * socket's family, protocol, state, addresses and ports, options and owner. What comes back: TCP
  * listeners (with their backlog), TCP sockets not connected (bound or not), UDP sockets bound or
- * connected. Everything is read through a copy of the fd in this process (pidfd_getfd), so the
- * kind claims a socket only once it knows it can dump it. Refused by name: a TCP connection (it
- * needs TCP repair), a listener with connections waiting to be accepted (those are connections),
- * unread or unsent bytes (UDP's datagrams would be lost), other protocols (raw, SCTP...).
+ * connected, and with --tcp-established, established TCP connections (read in repair mode, see
+ * TcpRepair). Everything is read through a copy of the fd in this process (pidfd_getfd), so the
+ * kind claims a socket only once it knows it can dump it. Refused by name: an established TCP
+ * connection without --tcp-established, one closing (FIN_WAIT, CLOSE_WAIT...), a listener with
+ * connections waiting to be accepted, unread or unsent bytes of other sockets (UDP's datagrams
+ * would be lost), other protocols (raw, SCTP...).
  */
-export function inetSockets(): FdDumper {
+export function inetSockets(options: FilesDumpOptions = {}): FdDumper {
   const seen = new Map<string, InetSocket>();
+  const repair = new TcpRepair();
   const socketOf = (fd: OpenFd) => seen.get(`${fd.pid}:${fd.fd}`)!;
   return {
     name: 'inet socket',
@@ -64,7 +71,7 @@ export function inetSockets(): FdDumper {
       if (!/^socket:\[\d+\]$/.test(fd.target)) return false;
       const socket = withStolenFd(fd.pid, fd.fd, (local) => readInetSocket(local, fd));
       if (!socket) return false;
-      checkDumpable(socket, fd);
+      checkDumpable(socket, fd, options.tcpEstablished ?? false);
       seen.set(`${fd.pid}:${fd.fd}`, socket);
       return true;
     },
@@ -88,8 +95,13 @@ export function inetSockets(): FdDumper {
         opts: socket.opts,
       };
       if (socket.family === AF_INET6) isk.v6only = socket.v6only;
+      if (socket.tcpOpts) isk.tcp_opts = socket.tcpOpts;
+      if (socket.state === TCP_ESTABLISHED && socket.proto === IPPROTO_TCP) repair.read(fd.pid, fd.fd, Number(isk.ino));
       return isk;
     },
+    images: () => repair.images(),
+    verify: () => repair.verify(),
+    end: (killed) => repair.end(killed),
   };
 }
 
@@ -123,16 +135,30 @@ function readInetSocket(local: number, fd: OpenFd): InetSocket | undefined {
     unsent: listening ? 0 : ioctlInt(local, TIOCOUTQ, fd),
     v6only: family === AF_INET6 && getInt(local, IPPROTO_IPV6, IPV6_V6ONLY, fd) !== 0,
     opts: socketOptions(local, fd.pid, fd.fd),
+    tcpOpts: tcp ? tcpOptions(local, fd) : undefined,
   };
 }
 
-function checkDumpable(socket: InetSocket, fd: OpenFd): void {
+/** TCP_NODELAY and TCP_CORK, and the keepalive timing. */
+function tcpOptions(local: number, fd: OpenFd): MessageValue {
+  const int = (option: number) => getInt(local, IPPROTO_TCP, option, fd);
+  const opts: MessageValue = { keepcnt: int(TCP_KEEPCNT), keepidle: int(TCP_KEEPIDLE), keepintvl: int(TCP_KEEPINTVL) };
+  if (int(TCP_NODELAY)) opts.nodelay = true;
+  if (int(TCP_CORK)) opts.cork = true;
+  return opts;
+}
+
+/** `established`: --tcp-established, which takes established TCP connections (their queues included). */
+function checkDumpable(socket: InetSocket, fd: OpenFd, established: boolean): void {
   const protocol = socket.proto === IPPROTO_TCP ? 'TCP' : 'UDP';
   const at = (address: SocketAddress) => describeInetAddress(address.address, address.port);
   const what = `task ${fd.pid} fd ${fd.fd} is a ${protocol} socket on ${at(socket.local)}`;
   if (socket.proto === IPPROTO_TCP && socket.state !== TCP_LISTEN && socket.state !== TCP_CLOSE) {
     const to = socket.peer ? ` connected to ${at(socket.peer)}` : '';
-    refuse('fds', fd.pid, `${what}${to} (${TCP_STATE_NAMES[socket.state] ?? socket.state}): TCP connections need TCP repair, not supported yet`);
+    const state = TCP_STATE_NAMES[socket.state] ?? socket.state;
+    if (socket.state !== TCP_ESTABLISHED) refuse('fds', fd.pid, `${what}${to} (${state}): only established TCP connections can be dumped yet`);
+    if (!established) refuse('fds', fd.pid, `${what}${to} (${state}): an established TCP connection is dumped only with --tcp-established`);
+    return;
   }
   if (socket.waiting > 0) refuse('fds', fd.pid, `${what} listening, with ${socket.waiting} connection(s) waiting to be accepted: not supported yet`);
   if (socket.unread > 0) refuse('fds', fd.pid, `${what} holding ${socket.unread} unread bytes: not supported yet`);

@@ -20,5 +20,5 @@ import { unixSockets } from './unix-socket.js';
 export function fdRestorers(options: FilesRestoreOptions, shmem?: ShmemFds, remaps = new RemappedFiles()): FdRestorer[] {
   // deleted files (ghosts, link remaps) are reopened by regular files, FIFOs and mappings alike,
   // and watched again by inotify and fanotify
-  return [regularFiles(remaps), fifos(remaps), pipes(), eventfds, eventpolls(), signalfds, timerfds, memfds(shmem), inotifies(remaps), fanotifies(remaps), pidfds(), ttys(options), unixSockets(), inetSockets];
+  return [regularFiles(remaps), fifos(remaps), pipes(), eventfds, eventpolls(), signalfds, timerfds, memfds(shmem), inotifies(remaps), fanotifies(remaps), pidfds(), ttys(options), unixSockets(), inetSockets()];
 }

@@ -1,0 +1,215 @@
+import type { ImageEntry, MessageValue } from '@criu-ts/images';
+import { addressOf, hostArch, kbuf, keepAlive, stealFd, sys } from '@criu-ts/ptrace';
+import { refuse } from '@criu-ts/subsystem';
+import * as E from 'fp-ts/lib/Either.js';
+import {
+  IPPROTO_TCP, TCP_INFO, TCP_MAXSEG, TCP_NO_QUEUE, TCP_QUEUE_SEQ, TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_QUEUE,
+  TCP_REPAIR_WINDOW, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_TIMESTAMPS,
+} from '../socket-constants.js';
+
+const FIONREAD = 0x541b;
+const TIOCOUTQ = 0x5411;
+const SIOCOUTQNSD = 0x894b;
+const MSG_PEEK = 2;
+const MSG_DONTWAIT = 0x40;
+
+/**
+ * Established TCP connections read in repair mode (TCP_REPAIR, CAP_NET_ADMIN), as CRIU's
+ * tcp-stream images: sequence numbers of both queues, the bytes received and not read, the bytes
+ * sent and not acknowledged or not sent yet, the options negotiated (MSS, window scales, SACK,
+ * timestamps), the window, and the timestamp clock. A connection stays in repair mode until the dump
+ * ends: killed in repair mode it closes without a word to its peer (no FIN, no RST), so the peer's
+ * side is still there for the restore; a dump that fails, or leaves the tree running, takes repair
+ * mode off again and the connection goes on.
+ */
+export class TcpRepair {
+  /** Our copies of the sockets in repair mode, for the end. */
+  private readonly held: number[] = [];
+  /** What each connection's queues were when read, for verify(). */
+  private readonly marks: { s: number; pid: number; what: string; queues: string }[] = [];
+  /** Each connection's tcp-stream image, by name. */
+  private readonly streams: { name: string; entry: ImageEntry }[] = [];
+
+  /** Puts the socket behind fd `fd` of task `pid` in repair mode and reads it; its image is kept for images(). */
+  read(pid: number, fd: number, ino: number): void {
+    const copy = stealFd(pid, fd);
+    if (E.isLeft(copy)) return refuse('fds', pid, `cannot take a copy of fd ${fd} of task ${pid}: ${copy.left.message}`);
+    const s = copy.right;
+    const what = `the TCP connection at fd ${fd} of task ${pid}`;
+    const set = (option: number, value: number) => {
+      const r = setInt(s, option, value);
+      if (r < 0) refuse('fds', pid, `cannot set TCP option ${option} of ${what}: errno ${-r}${r === -1 ? ' (repair mode needs CAP_NET_ADMIN)' : ''}`);
+    };
+    const get = (option: number, size: number) => {
+      const value = kbuf(size);
+      const length = kbuf(4);
+      length.writeUInt32LE(size, 0);
+      const r = sys(hostArch().syscalls.getsockopt, s, IPPROTO_TCP, option, addressOf(value), addressOf(length));
+      keepAlive(value, length);
+      if (r < 0) refuse('fds', pid, `cannot read TCP option ${option} of ${what}: errno ${-r}`);
+      return value;
+    };
+    const count = (request: number) => {
+      const value = kbuf(4);
+      const r = sys(hostArch().syscalls.ioctl, s, request, addressOf(value));
+      keepAlive(value);
+      if (r < 0) refuse('fds', pid, `ioctl ${request.toString(16)} on ${what} failed: errno ${-r}`);
+      return value.readInt32LE(0);
+    };
+    const r = setInt(s, TCP_REPAIR, 1);
+    if (r < 0) {
+      sys(hostArch().syscalls.close, s);
+      return refuse('fds', pid, `cannot put ${what} in repair mode: errno ${-r}${r === -1 ? ' (it needs CAP_NET_ADMIN)' : ''}`);
+    }
+    this.held.push(s);
+    // the tasks are frozen, but their kernel may still be moving queued bytes between the two ends:
+    // the connection is read once it is quiet, and again if it moved while it was read
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const before = waitQuiet(s);
+      const stream = readStream(s, set, get, count);
+      if (stream && queueState(s) === before) {
+        this.marks.push({ s, pid, what, queues: before });
+        this.streams.push({ name: `tcp-stream-${ino.toString(16)}.img`, entry: stream });
+        return;
+      }
+    }
+    refuse('fds', pid, `${what} kept moving bytes while it was dumped: dump it again once it is quiet (criu-ts has no network lock yet)`);
+  }
+
+  /**
+   * Checks, just before the tree is killed or left, that no connection moved bytes since it was
+   * read. The tasks are frozen, but their kernel still moves what is queued between the two ends
+   * of a connection (CRIU keeps such packets out with a network lock, which criu-ts has not): such
+   * a connection fails the dump, which leaves the tree running, rather than lose those bytes.
+   */
+  verify(): void {
+    for (const { s, pid, what, queues } of this.marks) {
+      const now = queueState(s);
+      if (now !== queues) refuse('fds', pid, `${what} moved bytes while it was dumped (${queues}, then ${now}): dump it again once it is quiet (criu-ts has no network lock yet)`);
+    }
+  }
+
+  images(): { name: string; magic: string; entries: ImageEntry[] }[] {
+    return this.streams.map(({ name, entry }) => ({ name, magic: 'TCP_STREAM', entries: [entry] }));
+  }
+
+  /**
+   * The dump ends. `killed`: the tree was killed, so the connections close in repair mode, silently;
+   * else they leave repair mode and go on.
+   */
+  end(killed: boolean): void {
+    this.marks.length = 0;
+    for (const s of this.held.splice(0)) {
+      if (!killed) setInt(s, TCP_REPAIR, 0);
+      sys(hostArch().syscalls.close, s);
+    }
+  }
+}
+
+/**
+ * The connection's tcp-stream entry and its queues, or undefined if a queue could not be read
+ * whole (it moved in between).
+ */
+function readStream(
+  s: number,
+  set: (option: number, value: number) => void,
+  get: (option: number, size: number) => Buffer,
+  count: (request: number) => number,
+): ImageEntry | undefined {
+  // the window first: read after the queues, it could name bytes they did not hold
+  const window = get(TCP_REPAIR_WINDOW, 20);
+  const inqLength = count(FIONREAD);
+  const outqLength = count(TIOCOUTQ);
+  const unsent = count(SIOCOUTQNSD);
+  set(TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
+  const inqSeq = get(TCP_QUEUE_SEQ, 4).readUInt32LE(0);
+  const inq = peek(s, inqLength);
+  set(TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+  const outqSeq = get(TCP_QUEUE_SEQ, 4).readUInt32LE(0);
+  const outq = peek(s, outqLength);
+  set(TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+  if (!inq || !outq) return undefined;
+  // tcp_info: tcpi_options at byte 5, the send window scale in the low nibble of byte 6, the receive one in the high
+  const info = get(TCP_INFO, 104);
+  const options = info[5];
+  const stream: MessageValue = {
+    inq_len: inqLength,
+    inq_seq: inqSeq,
+    outq_len: outqLength,
+    outq_seq: outqSeq,
+    opt_mask: options,
+    snd_wscale: info[6] & 0xf,
+    // in repair mode TCP_MAXSEG reads the MSS the peer announced (mss_clamp)
+    mss_clamp: get(TCP_MAXSEG, 4).readUInt32LE(0),
+    rcv_wscale: info[6] >> 4,
+    unsq_len: unsent,
+    snd_wl1: window.readUInt32LE(0),
+    snd_wnd: window.readUInt32LE(4),
+    max_window: window.readUInt32LE(8),
+    rcv_wnd: window.readUInt32LE(12),
+    rcv_wup: window.readUInt32LE(16),
+  };
+  if (options & TCPI_OPT_TIMESTAMPS) stream.timestamp = get(TCP_TIMESTAMP, 4).readUInt32LE(0);
+  return { message: stream, type: 'tcp_stream_entry', payload: { inq, outq } };
+}
+
+/** The queues' state once it stays the same for 20 ms (at most 2 s, then as it is). */
+function waitQuiet(s: number): string {
+  let state = queueState(s);
+  for (let waited = 0; waited < 2000; waited += 20) {
+    Atomics.wait(PAUSE, 0, 0, 20);
+    const now = queueState(s);
+    if (now === state) return now;
+    state = now;
+  }
+  return state;
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * What must not change between reading a connection and killing its task, as one text to compare:
+ * where its receive queue ends (bytes arriving later would be acknowledged to the peer and lost)
+ * and where its send queue ends. The send queue's start may move: the peer acknowledging bytes it
+ * holds (its own dump has them) loses nothing.
+ */
+function queueState(s: number): string {
+  const seq = (queue: number) => {
+    setInt(s, TCP_REPAIR_QUEUE, queue);
+    const value = kbuf(4);
+    const length = kbuf(4);
+    length.writeUInt32LE(4, 0);
+    const r = sys(hostArch().syscalls.getsockopt, s, IPPROTO_TCP, TCP_QUEUE_SEQ, addressOf(value), addressOf(length));
+    keepAlive(value, length);
+    return r < 0 ? `errno ${-r}` : String(value.readUInt32LE(0));
+  };
+  const count = (request: number) => {
+    const value = kbuf(4);
+    const r = sys(hostArch().syscalls.ioctl, s, request, addressOf(value));
+    keepAlive(value);
+    return r < 0 ? `errno ${-r}` : String(value.readInt32LE(0));
+  };
+  const state = `received up to ${seq(TCP_RECV_QUEUE)} (${count(FIONREAD)} unread), sent up to ${seq(TCP_SEND_QUEUE)}`;
+  setInt(s, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+  return state;
+}
+
+function setInt(s: number, option: number, value: number): number {
+  const buffer = kbuf(4);
+  buffer.writeInt32LE(value, 0);
+  const r = sys(hostArch().syscalls.setsockopt, s, IPPROTO_TCP, option, addressOf(buffer), 4);
+  keepAlive(buffer);
+  return r;
+}
+
+/**
+ * The `length` bytes of the selected queue, peeked (repair mode reads the send queue this way too),
+ * or undefined if it does not hold them now.
+ */
+function peek(s: number, length: number): Uint8Array | undefined {
+  if (length === 0) return new Uint8Array(0);
+  const buffer = kbuf(length);
+  const n = sys(hostArch().syscalls.recvfrom, s, addressOf(buffer), length, MSG_PEEK | MSG_DONTWAIT, 0n, 0n);
+  keepAlive(buffer);
+  return n === length ? Uint8Array.from(buffer) : undefined;
+}
