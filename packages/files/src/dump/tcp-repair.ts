@@ -153,11 +153,14 @@ function readStream(
   return { message: stream, type: 'tcp_stream_entry', payload: { inq, outq } };
 }
 
-/** The queues' state once it stays the same for 20 ms (at most 2 s, then as it is). */
+/**
+ * The queues' state once it stays the same for 5 ms (at most 1 s, then as it is): loopback moves
+ * bytes at once, and verify() catches what comes later.
+ */
 function waitQuiet(s: number): string {
   let state = queueState(s);
-  for (let waited = 0; waited < 2000; waited += 20) {
-    Atomics.wait(PAUSE, 0, 0, 20);
+  for (let waited = 0; waited < 1000; waited += 5) {
+    Atomics.wait(PAUSE, 0, 0, 5);
     const now = queueState(s);
     if (now === state) return now;
     state = now;
