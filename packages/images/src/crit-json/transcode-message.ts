@@ -12,18 +12,13 @@ import { flagsToText } from './crit-hints.js';
 import { type KeySet, type PythonJsonWriter, quotedBytes } from './python-json-writer.js';
 import { keysOf, writeValue } from './write-crit-json.js';
 
-/** Writes the fields of the message of `plan` that ends at `end`, inside an object the caller opened. */
-export function transcodeMessage(
-  writer: PythonJsonWriter,
-  r: WireReader,
-  end: number,
-  plan: MessagePlan,
-  pretty: boolean,
-  hexInherited: boolean,
-): boolean {
+/**
+ * Writes the fields of the message of `shape` (see transcodeShape) that ends at `end`, inside an
+ * object the caller opened.
+ */
+export function transcodeMessage(writer: PythonJsonWriter, r: WireReader, end: number, shape: Shape): boolean {
+  const { plan, keys, forms, texts, pretty } = shape;
   const byNumber = plan.byNumber;
-  const keys = keysOf(plan);
-  const { forms, texts } = shapeOf(plan, pretty, hexInherited);
   let last = 0;
   /** The repeated field whose array is open. */
   let list: FieldPlan | undefined;
@@ -48,7 +43,7 @@ export function transcodeMessage(
       writer.keyOf(keys, number);
       last = number;
       if (field.required) required++;
-      if (!transcodeValue(writer, r, field, form, texts[number], pretty, hexInherited)) return false;
+      if (!transcodeValue(writer, r, field, form, texts[number], shape, number)) return false;
       continue;
     }
     // crit shows an address as one text made of all the items
@@ -61,7 +56,7 @@ export function transcodeMessage(
       while (r.pos < stop) {
         writer.item();
         // a packed value is a scalar: written, never declined
-        transcodeValue(writer, r, field, form, texts[number], pretty, hexInherited);
+        transcodeValue(writer, r, field, form, texts[number], shape, number);
       }
       if (r.pos !== stop) return false;
       continue;
@@ -69,7 +64,7 @@ export function transcodeMessage(
     if (wireType !== field.wireType) return false;
     if (list === undefined) list = openList(writer, keys, (last = number), field);
     writer.item();
-    if (!transcodeValue(writer, r, field, form, texts[number], pretty, hexInherited)) return false;
+    if (!transcodeValue(writer, r, field, form, texts[number], shape, number)) return false;
   }
   if (list !== undefined) writer.endArray();
   // a varint may run past a nested message's end into the rest of its entry
@@ -92,15 +87,15 @@ const ENUM = 5;
 const FLAGS = 6; // a 32-bit unsigned flags field by its flag names
 const BOOL = 7;
 
-/** `texts`: the field's enum names or flag texts by value, as JSON text. */
+/** `texts`: the field's enum names or flag texts by value, as JSON text; the field is `number` of `shape`. */
 function transcodeValue(
   writer: PythonJsonWriter,
   r: WireReader,
   field: FieldPlan,
   form: number,
   texts: Map<number, Uint8Array> | undefined,
-  pretty: boolean,
-  hexInherited: boolean,
+  shape: Shape,
+  number: number,
 ): boolean {
   switch (form) {
     case UINT32:
@@ -141,31 +136,48 @@ function transcodeValue(
     case MESSAGE: {
       const stop = r.lengthEnd();
       writer.beginObject();
-      if (!transcodeMessage(writer, r, stop, field.message!, pretty, hexInherited || field.hex)) return false;
+      const inner = shape.nested[number] ?? nestedShape(shape, number);
+      if (!transcodeMessage(writer, r, stop, inner)) return false;
       writer.endObject();
       return true;
     }
     default:
-      writeValue(writer, field, readValue(r, field) as ScalarValue, pretty, hexInherited || field.hex);
+      writeValue(writer, field, readValue(r, field) as ScalarValue, shape.pretty, shape.hex || field.hex);
       return true;
   }
 }
 
-/** How the fields of a message are written, by field number. */
-interface Shape {
+/**
+ * How the fields of a message are written, by field number, for one output style and inherited hex
+ * hint: decided once, and found again without a lookup (nested ones hang off their parent).
+ */
+export interface Shape {
+  readonly plan: MessagePlan;
+  readonly keys: KeySet;
   readonly forms: Uint8Array;
   /** Enum names, or flag texts met so far, by value: an image repeats a few values over and over. */
   readonly texts: ReadonlyArray<Map<number, Uint8Array> | undefined>;
+  readonly pretty: boolean;
+  /** The hex hint the message inherits from a field above it. */
+  readonly hex: boolean;
+  /** The shapes of its message fields, by field number, made on first use. */
+  readonly nested: (Shape | undefined)[];
 }
 
 /** The shape of each message type, for each output style and inherited hex hint. */
 const SHAPES = new WeakMap<MessagePlan, Shape[]>();
 
-function shapeOf(plan: MessagePlan, pretty: boolean, hexInherited: boolean): Shape {
+/** The shape the transcoder writes the messages of `plan` with. */
+export function transcodeShape(plan: MessagePlan, pretty: boolean, hexInherited: boolean): Shape {
   let variants = SHAPES.get(plan);
   if (variants === undefined) SHAPES.set(plan, (variants = []));
   const variant = (pretty ? 2 : 0) + (hexInherited ? 1 : 0);
   return (variants[variant] ??= makeShape(plan, pretty, hexInherited));
+}
+
+function nestedShape(shape: Shape, number: number): Shape {
+  const field = shape.plan.byNumber[number]!;
+  return (shape.nested[number] = transcodeShape(field.message!, shape.pretty, shape.hex || field.hex));
 }
 
 function makeShape(plan: MessagePlan, pretty: boolean, hexInherited: boolean): Shape {
@@ -175,7 +187,9 @@ function makeShape(plan: MessagePlan, pretty: boolean, hexInherited: boolean): S
     if (forms[number] !== ENUM) return undefined;
     return new Map([...field!.enumNames!].map(([value, name]) => [value, quotedBytes(name)]));
   });
-  return { forms, texts };
+  // no holes: a packed array stays fast
+  const nested = plan.byNumber.map((): Shape | undefined => undefined);
+  return { plan, keys: keysOf(plan), forms, texts, pretty, hex: hexInherited, nested };
 }
 
 /** What writeValue would do with the field's values, where one form covers it; else GENERAL. */

@@ -5,12 +5,12 @@
 import { ByteCursor } from '../byte-cursor.js';
 import { WireReader } from '../decode-message.js';
 import { IMAGE_KINDS } from '../image-kinds.js';
-import { messagePlan, type MessagePlan } from '../message-plan.js';
+import { messagePlan } from '../message-plan.js';
 import { openEntries, readMagic, readMessage } from '../read-entries.js';
 import type { PythonJsonWriter } from './python-json-writer.js';
 import { type ReadAt, READ_PIECE, ReadWindow } from './read-window.js';
 import type { CritJsonOptions } from './to-crit-json.js';
-import { transcodeMessage } from './transcode-message.js';
+import { type Shape, transcodeMessage, transcodeShape } from './transcode-message.js';
 import { writeCritJson, writeFields } from './write-crit-json.js';
 
 /** Writes `{ "magic": ..., "entries": [...] }`; a bad entry throws ImageFault, as openEntries does. */
@@ -43,8 +43,8 @@ function writeWindowCritJson(writer: PythonJsonWriter, window: ReadWindow, file:
     return;
   }
   const pretty = options.pretty ?? false;
-  const head = kind.headMessage === undefined ? undefined : messagePlan(kind.headMessage);
-  const body = messagePlan(kind.message);
+  const head = kind.headMessage === undefined ? undefined : transcodeShape(messagePlan(kind.headMessage), pretty, false);
+  const body = transcodeShape(messagePlan(kind.message), pretty, false);
   writer.beginObject();
   writer.key('magic');
   writer.string(magic);
@@ -66,7 +66,7 @@ function writeWindowCritJson(writer: PythonJsonWriter, window: ReadWindow, file:
  * One entry's fields, transcoded, or, if the transcoder declines, decoded and written the general
  * way, which throws ImageFault for a bad one; returns the file offset after the entry.
  */
-function writeEntry(writer: PythonJsonWriter, entries: Entries, position: number, index: number, plan: MessagePlan): number {
+function writeEntry(writer: PythonJsonWriter, entries: Entries, position: number, index: number, shape: Shape): number {
   const { window, file, pretty } = entries;
   if (window.hold(position, 4)) {
     let bytes = window.bytes;
@@ -83,7 +83,7 @@ function writeEntry(writer: PythonJsonWriter, entries: Entries, position: number
       reader.end = end;
       writer.mark();
       try {
-        if (transcodeMessage(writer, reader, end, plan, pretty, false)) return position + 4 + size;
+        if (transcodeMessage(writer, reader, end, shape)) return position + 4 + size;
       } catch {
         // the general way below names what is wrong
       }
@@ -93,7 +93,7 @@ function writeEntry(writer: PythonJsonWriter, entries: Entries, position: number
   // the window now holds the whole entry, or all the file has left
   const cursor = cursorAt(window, position, file);
   cursor.entry = index;
-  writeFields(writer, plan, readMessage(cursor, plan.name), pretty, false);
+  writeFields(writer, shape.plan, readMessage(cursor, shape.plan.name), pretty, false);
   return window.base + cursor.offset;
 }
 
