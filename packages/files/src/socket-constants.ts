@@ -24,6 +24,14 @@ export const SO_MARK = 36;
 export const SO_PROTOCOL = 38;
 export const SO_DOMAIN = 39;
 
+/** recv flags. */
+export const MSG_PEEK = 2;
+export const MSG_DONTWAIT = 0x40;
+/** A socket's queued byte counts: unread (SIOCINQ), not acknowledged or not sent (SIOCOUTQ), not sent (SIOCOUTQNSD). */
+export const FIONREAD = 0x541b;
+export const TIOCOUTQ = 0x5411;
+export const SIOCOUTQNSD = 0x894b;
+
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const SOCK_STREAM = 1;

@@ -2,16 +2,15 @@ import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
 import { withStolenFd } from './stolen-fd.js';
+import { getSocketOption } from './socket-calls.js';
 import {
-  SOL_SOCKET, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK, SO_NO_CHECK, SO_OOBINLINE,
-  SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUF, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
+  MSG_DONTWAIT, MSG_PEEK, SOL_SOCKET, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK, SO_NO_CHECK,
+  SO_OOBINLINE, SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUF, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
   SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO,
 } from '../socket-constants.js';
 
 const SO_PEEK_OFF = 42;
-const MSG_PEEK = 2;
 const MSG_TRUNC = 0x20;
-const MSG_DONTWAIT = 0x40;
 const SCM_RIGHTS = 1;
 const EAGAIN = 11;
 const ENOPROTOOPT = 92;
@@ -155,12 +154,8 @@ function getTimeval(local: number, option: number, pid: number, fd: number): [bi
 
 /** A SOL_SOCKET option's value, `size` bytes of it (undefined for one the family lacks, if allowed). */
 function getOption(local: number, option: number, size: number, pid: number, fd: number, unsupportedIsOff = false): Buffer | undefined {
-  const value = kbuf(size);
-  const length = kbuf(4);
-  length.writeUInt32LE(size, 0);
-  const r = sys(hostArch().syscalls.getsockopt, local, SOL_SOCKET, option, addressOf(value), addressOf(length));
-  keepAlive(value, length);
-  if (unsupportedIsOff && (r === -EOPNOTSUPP || r === -ENOPROTOOPT)) return undefined;
-  if (r < 0) return refuse('fds', pid, `cannot read option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
-  return value;
+  const r = getSocketOption(local, SOL_SOCKET, option, size);
+  if ('value' in r) return r.value;
+  if (unsupportedIsOff && (r.errno === EOPNOTSUPP || r.errno === ENOPROTOOPT)) return undefined;
+  return refuse('fds', pid, `cannot read option ${option} of the socket at fd ${fd} of task ${pid}: errno ${r.errno}`);
 }

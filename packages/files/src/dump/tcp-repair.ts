@@ -2,16 +2,12 @@ import type { ImageEntry, MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, stealFd, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
 import * as E from 'fp-ts/lib/Either.js';
+import { getSocketOption, socketIoctl } from './socket-calls.js';
 import {
-  IPPROTO_TCP, TCP_INFO, TCP_MAXSEG, TCP_NO_QUEUE, TCP_QUEUE_SEQ, TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_QUEUE,
-  TCP_REPAIR_WINDOW, TCP_SEND_QUEUE, TCP_TIMESTAMP, TCPI_OPT_TIMESTAMPS,
+  FIONREAD, IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, SIOCOUTQNSD, TCPI_OPT_TIMESTAMPS, TCP_INFO, TCP_MAXSEG,
+  TCP_NO_QUEUE, TCP_QUEUE_SEQ, TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_REPAIR_WINDOW,
+  TCP_SEND_QUEUE, TCP_TIMESTAMP, TIOCOUTQ,
 } from '../socket-constants.js';
-
-const FIONREAD = 0x541b;
-const TIOCOUTQ = 0x5411;
-const SIOCOUTQNSD = 0x894b;
-const MSG_PEEK = 2;
-const MSG_DONTWAIT = 0x40;
 
 /**
  * Established TCP connections read in repair mode (TCP_REPAIR, CAP_NET_ADMIN), as CRIU's
@@ -41,20 +37,14 @@ export class TcpRepair {
       if (r < 0) refuse('fds', pid, `cannot set TCP option ${option} of ${what}: errno ${-r}${r === -1 ? ' (repair mode needs CAP_NET_ADMIN)' : ''}`);
     };
     const get = (option: number, size: number) => {
-      const value = kbuf(size);
-      const length = kbuf(4);
-      length.writeUInt32LE(size, 0);
-      const r = sys(hostArch().syscalls.getsockopt, s, IPPROTO_TCP, option, addressOf(value), addressOf(length));
-      keepAlive(value, length);
-      if (r < 0) refuse('fds', pid, `cannot read TCP option ${option} of ${what}: errno ${-r}`);
-      return value;
+      const r = getSocketOption(s, IPPROTO_TCP, option, size);
+      if ('errno' in r) return refuse('fds', pid, `cannot read TCP option ${option} of ${what}: errno ${r.errno}`);
+      return r.value;
     };
     const count = (request: number) => {
-      const value = kbuf(4);
-      const r = sys(hostArch().syscalls.ioctl, s, request, addressOf(value));
-      keepAlive(value);
-      if (r < 0) refuse('fds', pid, `ioctl ${request.toString(16)} on ${what} failed: errno ${-r}`);
-      return value.readInt32LE(0);
+      const r = socketIoctl(s, request);
+      if ('errno' in r) return refuse('fds', pid, `ioctl ${request.toString(16)} on ${what} failed: errno ${r.errno}`);
+      return r.value;
     };
     const r = setInt(s, TCP_REPAIR, 1);
     if (r < 0) {
@@ -179,18 +169,12 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 function queueState(s: number): string {
   const seq = (queue: number) => {
     setInt(s, TCP_REPAIR_QUEUE, queue);
-    const value = kbuf(4);
-    const length = kbuf(4);
-    length.writeUInt32LE(4, 0);
-    const r = sys(hostArch().syscalls.getsockopt, s, IPPROTO_TCP, TCP_QUEUE_SEQ, addressOf(value), addressOf(length));
-    keepAlive(value, length);
-    return r < 0 ? `errno ${-r}` : String(value.readUInt32LE(0));
+    const r = getSocketOption(s, IPPROTO_TCP, TCP_QUEUE_SEQ, 4);
+    return 'errno' in r ? `errno ${r.errno}` : String(r.value.readUInt32LE(0));
   };
   const count = (request: number) => {
-    const value = kbuf(4);
-    const r = sys(hostArch().syscalls.ioctl, s, request, addressOf(value));
-    keepAlive(value);
-    return r < 0 ? `errno ${-r}` : String(value.readInt32LE(0));
+    const r = socketIoctl(s, request);
+    return 'errno' in r ? `errno ${r.errno}` : String(r.value);
   };
   const state = `received up to ${seq(TCP_RECV_QUEUE)} (${count(FIONREAD)} unread), sent up to ${seq(TCP_SEND_QUEUE)}`;
   setInt(s, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);

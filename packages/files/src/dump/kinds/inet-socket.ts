@@ -10,14 +10,13 @@ import { socketOptions } from '../socket-state.js';
 import { withStolenFd } from '../stolen-fd.js';
 import { TcpRepair } from '../tcp-repair.js';
 import { describeInetAddress, inetWords } from '../../inet-address.js';
+import { getSocketOption, socketIoctl } from '../socket-calls.js';
 import {
-  AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
+  AF_INET, AF_INET6, FIONREAD, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
   SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, TCP_CLOSE, TCP_CORK, TCP_ESTABLISHED, TCP_INFO, TCP_KEEPCNT,
-  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_LISTEN, TCP_NODELAY,
+  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_LISTEN, TCP_NODELAY, TIOCOUTQ,
 } from '../../socket-constants.js';
 
-const FIONREAD = 0x541b;
-const TIOCOUTQ = 0x5411;
 const ENOTCONN = 107;
 /** The kernel's TCP states by number, for messages. */
 const TCP_STATE_NAMES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING'];
@@ -185,19 +184,13 @@ function getInt(local: number, level: number, option: number, fd: OpenFd): numbe
 }
 
 function getOption(local: number, level: number, option: number, size: number, fd: OpenFd): Buffer {
-  const value = kbuf(size);
-  const length = kbuf(4);
-  length.writeUInt32LE(size, 0);
-  const r = sys(hostArch().syscalls.getsockopt, local, level, option, addressOf(value), addressOf(length));
-  keepAlive(value, length);
-  if (r < 0) return refuse('fds', fd.pid, `cannot read option ${level}/${option} of the socket at fd ${fd.fd} of task ${fd.pid}: errno ${-r}`);
-  return value;
+  const r = getSocketOption(local, level, option, size);
+  if ('errno' in r) return refuse('fds', fd.pid, `cannot read option ${level}/${option} of the socket at fd ${fd.fd} of task ${fd.pid}: errno ${r.errno}`);
+  return r.value;
 }
 
 function ioctlInt(local: number, request: number, fd: OpenFd): number {
-  const value = kbuf(4);
-  const r = sys(hostArch().syscalls.ioctl, local, request, addressOf(value));
-  keepAlive(value);
-  if (r < 0) return refuse('fds', fd.pid, `ioctl ${request.toString(16)} on the socket at fd ${fd.fd} of task ${fd.pid} failed: errno ${-r}`);
-  return value.readInt32LE(0);
+  const r = socketIoctl(local, request);
+  if ('errno' in r) return refuse('fds', fd.pid, `ioctl ${request.toString(16)} on the socket at fd ${fd.fd} of task ${fd.pid} failed: errno ${r.errno}`);
+  return r.value;
 }
