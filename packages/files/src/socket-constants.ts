@@ -17,6 +17,9 @@ export const SO_PASSCRED = 16;
 export const SO_RCVLOWAT = 18;
 export const SO_RCVTIMEO = 20;
 export const SO_SNDTIMEO = 21;
+export const SO_BINDTODEVICE = 25;
+/** SO_ATTACH_FILTER to set a classic BPF program, SO_GET_FILTER (the same number) to read it. */
+export const SO_ATTACH_FILTER = 26;
 export const SO_SNDBUFFORCE = 32;
 export const SO_RCVBUFFORCE = 33;
 export const SO_PASSSEC = 34;

@@ -4,7 +4,7 @@ import { refuse } from '@criu-ts/subsystem';
 import { withStolenFd } from './stolen-fd.js';
 import { getSocketOption } from './socket-calls.js';
 import {
-  MSG_DONTWAIT, MSG_PEEK, SOL_SOCKET, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK, SO_NO_CHECK,
+  MSG_DONTWAIT, MSG_PEEK, SOL_SOCKET, SO_ATTACH_FILTER, SO_BINDTODEVICE, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK, SO_NO_CHECK,
   SO_OOBINLINE, SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUF, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
   SO_REUSEPORT, SO_SNDBUF, SO_SNDTIMEO,
 } from '../socket-constants.js';
@@ -14,6 +14,7 @@ const MSG_TRUNC = 0x20;
 const SCM_RIGHTS = 1;
 const EAGAIN = 11;
 const ENOPROTOOPT = 92;
+const IFNAMSIZ = 16;
 const EOPNOTSUPP = 95;
 const SOCK_STREAM = 1;
 /** Larger than any datagram a unix socket takes (its send buffer bounds it). */
@@ -71,7 +72,36 @@ export function socketOptions(local: number, pid: number, fd: number): MessageVa
   if (flag(SO_BROADCAST)) opts.so_broadcast = true;
   if (flag(SO_KEEPALIVE)) opts.so_keepalive = true;
   if (flag(SO_OOBINLINE)) opts.so_oobinline = 1;
+  const device = boundDevice(local, pid, fd);
+  if (device) opts.so_bound_dev = device;
+  const filter = socketFilter(local, pid, fd);
+  if (filter.length > 0) opts.so_filter = filter;
   return opts;
+}
+
+/** The network device the socket is bound to (SO_BINDTODEVICE), or '' for none. */
+function boundDevice(local: number, pid: number, fd: number): string {
+  const r = getSocketOption(local, SOL_SOCKET, SO_BINDTODEVICE, IFNAMSIZ);
+  if ('errno' in r) return r.errno === ENOPROTOOPT || r.errno === EOPNOTSUPP ? '' : refuse('fds', pid, `cannot read the device the socket at fd ${fd} of task ${pid} is bound to: errno ${r.errno}`);
+  const end = r.value.indexOf(0);
+  return r.value.subarray(0, end < 0 ? IFNAMSIZ : end).toString();
+}
+
+/**
+ * The classic BPF program attached to the socket (SO_GET_FILTER), one 8-byte sock_filter per
+ * word, as CRIU's so_filter holds it: asked first with no buffer, which gives the count.
+ */
+function socketFilter(local: number, pid: number, fd: number): bigint[] {
+  const nr = hostArch().syscalls;
+  const length = kbuf(4);
+  const r = sys(nr.getsockopt, local, SOL_SOCKET, SO_ATTACH_FILTER, 0, addressOf(length));
+  keepAlive(length);
+  if (r < 0) return r === -ENOPROTOOPT || r === -EOPNOTSUPP ? [] : refuse('fds', pid, `cannot read the filter of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
+  const count = length.readUInt32LE(0);
+  if (count === 0) return [];
+  const program = getSocketOption(local, SOL_SOCKET, SO_ATTACH_FILTER, 8 * count);
+  if ('errno' in program) return refuse('fds', pid, `cannot read the filter of the socket at fd ${fd} of task ${pid}: errno ${program.errno}`);
+  return Array.from({ length: count }, (_, i) => program.value.readBigUInt64LE(8 * i));
 }
 
 /** `shut`: the socket is shut down for reading, so a read of no bytes is the end of its queue. */

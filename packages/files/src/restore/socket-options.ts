@@ -2,17 +2,17 @@ import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { RestoreFault } from '@criu-ts/subsystem';
 import {
-  SOL_SOCKET, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK, SO_NO_CHECK, SO_OOBINLINE,
-  SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUFFORCE, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
-  SO_REUSEPORT, SO_SNDBUFFORCE, SO_SNDTIMEO,
+  SOL_SOCKET, SO_ATTACH_FILTER, SO_BINDTODEVICE, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK,
+  SO_NO_CHECK, SO_OOBINLINE, SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUFFORCE, SO_RCVLOWAT, SO_RCVTIMEO,
+  SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUFFORCE, SO_SNDTIMEO,
 } from '../socket-constants.js';
 
 
 /**
  * Gives our socket `fd` (named `what` in errors) the socket-level options of `opts`
  * (sk_opts_entry): buffer sizes (the kernel doubles what it is given: half of what getsockopt
- * showed), send and receive timeouts, and the flags, priority, mark and low-water mark that were
- * set.
+ * showed), send and receive timeouts, the flags, priority, mark and low-water mark that were set,
+ * the device it is bound to and its classic BPF filter.
  */
 export function setSocketOptions(fd: number, opts: MessageValue, what: string): void {
   if (opts.so_sndbuf !== undefined) setSocketInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, Math.floor(Number(opts.so_sndbuf) / 2), what);
@@ -34,6 +34,26 @@ export function setSocketOptions(fd: number, opts: MessageValue, what: string): 
   on(SO_BROADCAST, opts.so_broadcast);
   on(SO_KEEPALIVE, opts.so_keepalive);
   on(SO_OOBINLINE, opts.so_oobinline);
+  if (opts.so_bound_dev) setSocketBytes(fd, SO_BINDTODEVICE, Buffer.from(`${opts.so_bound_dev}\0`), what);
+  const filter = (opts.so_filter ?? []) as (bigint | number)[];
+  if (filter.length > 0) {
+    const program = kbuf(8 * filter.length);
+    filter.forEach((word, i) => program.writeBigUInt64LE(BigInt(word), 8 * i));
+    // struct sock_fprog: the count of instructions, then a pointer to them
+    const fprog = kbuf(16);
+    fprog.writeUInt16LE(filter.length, 0);
+    fprog.writeBigUInt64LE(addressOf(program), 8);
+    setSocketBytes(fd, SO_ATTACH_FILTER, fprog, what);
+    keepAlive(program);
+  }
+}
+
+function setSocketBytes(fd: number, option: number, value: Buffer, what: string): void {
+  const buffer = kbuf(value.length);
+  value.copy(buffer);
+  const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(buffer), buffer.length);
+  keepAlive(buffer);
+  if (r < 0) throw new RestoreFault('files', `cannot set option ${SOL_SOCKET}/${option} of ${what}: errno ${-r}`);
 }
 
 /** Sets an int option of our socket `fd`. */

@@ -3,7 +3,8 @@
  *   tcp4:   a TCP listener on 127.0.0.1 (SO_REUSEADDR, TCP_NODELAY, backlog 7): each connection gets
  *           "hello N".
  *   tcp6:   a non-blocking TCP listener on ::1 with IPV6_V6ONLY: the same.
- *   udp4:   a UDP socket bound on 127.0.0.1: each datagram is sent back as "echo:DATA".
+ *   udp4:   a UDP socket bound on 127.0.0.1, to the device lo (SO_BINDTODEVICE), with a classic BPF
+ *           filter that takes every packet: each datagram is sent back as "echo:DATA".
  *   udp6:   a UDP socket connected to [::1]:9 (bound to a port of the kernel's choice by connect).
  *   closed: a TCP socket never bound, with SO_KEEPALIVE.
  * Writes "pid=P", the ports and udp6's local port to DIR/info; serves until killed; once
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/filter.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,6 +140,10 @@ int main(int argc, char **argv)
 	int udp4 = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	bind(udp4, (struct sockaddr *)&a4, sizeof(a4));
+	setsockopt(udp4, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+	struct sock_filter take_all[] = { BPF_STMT(BPF_RET | BPF_K, 0xffff) };
+	struct sock_fprog program = { .len = 1, .filter = take_all };
+	setsockopt(udp4, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program));
 
 	int udp6 = socket(AF_INET6, SOCK_DGRAM, 0);
 	struct sockaddr_in6 discard = { .sin6_family = AF_INET6, .sin6_port = htons(9), .sin6_addr = in6addr_loopback };
@@ -180,8 +186,14 @@ int main(int argc, char **argv)
 			socklen_t len = sizeof(peer);
 			int udp6_peer = getpeername(udp6, (struct sockaddr *)&peer, &len) == 0 && ntohs(peer.sin6_port) == 9 &&
 				memcmp(&peer.sin6_addr, &in6addr_loopback, sizeof(peer.sin6_addr)) == 0;
-			char result[256];
-			snprintf(result, sizeof(result),
+			char device[16] = "";
+			socklen_t device_len = sizeof(device);
+			getsockopt(udp4, SOL_SOCKET, SO_BINDTODEVICE, device, &device_len);
+			socklen_t filter_len = 0;
+			getsockopt(udp4, SOL_SOCKET, SO_GET_FILTER, NULL, &filter_len);
+			char result[320];
+			snprintf(result, sizeof(result), "udp4_device=%s\nudp4_filter=%u\n", device, filter_len);
+			snprintf(result + strlen(result), sizeof(result) - strlen(result),
 				 "tcp4_reuse=%d\ntcp4_nodelay=%d\ntcp6_v6only=%d\ntcp6_nonblock=%d\nudp6_peer=%d\nclosed_keepalive=%d\nclosed_unbound=%d\n",
 				 int_option(tcp4, SOL_SOCKET, SO_REUSEADDR), int_option(tcp4, IPPROTO_TCP, TCP_NODELAY), int_option(tcp6, IPPROTO_IPV6, IPV6_V6ONLY),
 				 (fcntl(tcp6, F_GETFL) & O_NONBLOCK) != 0, udp6_peer, int_option(closed, SOL_SOCKET, SO_KEEPALIVE),
