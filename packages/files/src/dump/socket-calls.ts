@@ -17,3 +17,12 @@ export function socketIoctl(s: number, request: number): { value: number } | { e
   keepAlive(value);
   return r < 0 ? { errno: -r } : { value: value.readInt32LE(0) };
 }
+
+/** setsockopt of an int option on our socket `s`: the errno it failed with, or undefined. */
+export function setSocketInt(s: number, level: number, option: number, value: number): number | undefined {
+  const buffer = kbuf(4);
+  buffer.writeInt32LE(value, 0);
+  const r = sys(hostArch().syscalls.setsockopt, s, level, option, addressOf(buffer), 4);
+  keepAlive(buffer);
+  return r < 0 ? -r : undefined;
+}

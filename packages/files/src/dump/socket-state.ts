@@ -2,7 +2,7 @@ import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
 import { withStolenFd } from './stolen-fd.js';
-import { getSocketOption } from './socket-calls.js';
+import { getSocketOption, setSocketInt } from './socket-calls.js';
 import {
   MSG_DONTWAIT, MSG_PEEK, SOL_SOCKET, SO_ATTACH_FILTER, SO_BINDTODEVICE, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK, SO_NO_CHECK,
   SO_OOBINLINE, SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUF, SO_RCVLOWAT, SO_RCVTIMEO, SO_REUSEADDR,
@@ -169,11 +169,8 @@ function getInt(local: number, option: number, pid: number, fd: number, unsuppor
 }
 
 function setInt(local: number, option: number, to: number, pid: number, fd: number): void {
-  const value = kbuf(4);
-  value.writeInt32LE(to, 0);
-  const r = sys(hostArch().syscalls.setsockopt, local, SOL_SOCKET, option, addressOf(value), 4);
-  keepAlive(value);
-  if (r < 0) refuse('fds', pid, `cannot set option ${option} of the socket at fd ${fd} of task ${pid}: errno ${-r}`);
+  const errno = setSocketInt(local, SOL_SOCKET, option, to);
+  if (errno !== undefined) refuse('fds', pid, `cannot set option ${option} of the socket at fd ${fd} of task ${pid}: errno ${errno}`);
 }
 
 /** A struct timeval option: seconds and microseconds. */

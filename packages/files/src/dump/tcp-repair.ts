@@ -2,7 +2,7 @@ import type { ImageEntry, MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, stealFd, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
 import * as E from 'fp-ts/lib/Either.js';
-import { getSocketOption, socketIoctl } from './socket-calls.js';
+import { getSocketOption, setSocketInt, socketIoctl } from './socket-calls.js';
 import {
   FIONREAD, IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, SIOCOUTQNSD, TCPI_OPT_TIMESTAMPS, TCP_INFO, TCP_MAXSEG,
   TCP_NO_QUEUE, TCP_QUEUE_SEQ, TCP_RECV_QUEUE, TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_REPAIR_WINDOW,
@@ -33,8 +33,8 @@ export class TcpRepair {
     const s = copy.right;
     const what = `the TCP connection at fd ${fd} of task ${pid}`;
     const set = (option: number, value: number) => {
-      const r = setInt(s, option, value);
-      if (r < 0) refuse('fds', pid, `cannot set TCP option ${option} of ${what}: errno ${-r}${r === -1 ? ' (repair mode needs CAP_NET_ADMIN)' : ''}`);
+      const errno = setSocketInt(s, IPPROTO_TCP, option, value);
+      if (errno !== undefined) refuse('fds', pid, `cannot set TCP option ${option} of ${what}: errno ${errno}`);
     };
     const get = (option: number, size: number) => {
       const r = getSocketOption(s, IPPROTO_TCP, option, size);
@@ -46,10 +46,10 @@ export class TcpRepair {
       if ('errno' in r) return refuse('fds', pid, `ioctl ${request.toString(16)} on ${what} failed: errno ${r.errno}`);
       return r.value;
     };
-    const r = setInt(s, TCP_REPAIR, 1);
-    if (r < 0) {
+    const errno = setSocketInt(s, IPPROTO_TCP, TCP_REPAIR, 1);
+    if (errno !== undefined) {
       sys(hostArch().syscalls.close, s);
-      return refuse('fds', pid, `cannot put ${what} in repair mode: errno ${-r}${r === -1 ? ' (it needs CAP_NET_ADMIN)' : ''}`);
+      return refuse('fds', pid, `cannot put ${what} in repair mode: errno ${errno}${errno === 1 ? ' (it needs CAP_NET_ADMIN)' : ''}`);
     }
     this.held.push(s);
     // the tasks are frozen, but their kernel may still be moving queued bytes between the two ends:
@@ -90,7 +90,7 @@ export class TcpRepair {
   end(killed: boolean): void {
     this.marks.length = 0;
     for (const s of this.held.splice(0)) {
-      if (!killed) setInt(s, TCP_REPAIR, 0);
+      if (!killed) setSocketInt(s, IPPROTO_TCP, TCP_REPAIR, 0);
       sys(hostArch().syscalls.close, s);
     }
   }
@@ -168,7 +168,7 @@ const PAUSE = new Int32Array(new SharedArrayBuffer(4));
  */
 function queueState(s: number): string {
   const seq = (queue: number) => {
-    setInt(s, TCP_REPAIR_QUEUE, queue);
+    setSocketInt(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, queue);
     const r = getSocketOption(s, IPPROTO_TCP, TCP_QUEUE_SEQ, 4);
     return 'errno' in r ? `errno ${r.errno}` : String(r.value.readUInt32LE(0));
   };
@@ -177,16 +177,8 @@ function queueState(s: number): string {
     return 'errno' in r ? `errno ${r.errno}` : String(r.value);
   };
   const state = `received up to ${seq(TCP_RECV_QUEUE)} (${count(FIONREAD)} unread), sent up to ${seq(TCP_SEND_QUEUE)}`;
-  setInt(s, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+  setSocketInt(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
   return state;
-}
-
-function setInt(s: number, option: number, value: number): number {
-  const buffer = kbuf(4);
-  buffer.writeInt32LE(value, 0);
-  const r = sys(hostArch().syscalls.setsockopt, s, IPPROTO_TCP, option, addressOf(buffer), 4);
-  keepAlive(buffer);
-  return r;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { MessageValue } from '@criu-ts/images';
-import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
-import { RestoreFault } from '@criu-ts/subsystem';
+import { addressOf, kbuf, keepAlive } from '@criu-ts/ptrace';
+import { setSocketInt, setSocketOption } from './socket-calls.js';
 import {
   SOL_SOCKET, SO_ATTACH_FILTER, SO_BINDTODEVICE, SO_BROADCAST, SO_DONTROUTE, SO_KEEPALIVE, SO_MARK,
   SO_NO_CHECK, SO_OOBINLINE, SO_PASSCRED, SO_PASSSEC, SO_PRIORITY, SO_RCVBUFFORCE, SO_RCVLOWAT, SO_RCVTIMEO,
@@ -34,7 +34,7 @@ export function setSocketOptions(fd: number, opts: MessageValue, what: string): 
   on(SO_BROADCAST, opts.so_broadcast);
   on(SO_KEEPALIVE, opts.so_keepalive);
   on(SO_OOBINLINE, opts.so_oobinline);
-  if (opts.so_bound_dev) setSocketBytes(fd, SO_BINDTODEVICE, Buffer.from(`${opts.so_bound_dev}\0`), what);
+  if (opts.so_bound_dev) setSocketOption(fd, SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.so_bound_dev}\0`), what);
   const filter = (opts.so_filter ?? []) as (bigint | number)[];
   if (filter.length > 0) {
     const program = kbuf(8 * filter.length);
@@ -43,34 +43,15 @@ export function setSocketOptions(fd: number, opts: MessageValue, what: string): 
     const fprog = kbuf(16);
     fprog.writeUInt16LE(filter.length, 0);
     fprog.writeBigUInt64LE(addressOf(program), 8);
-    setSocketBytes(fd, SO_ATTACH_FILTER, fprog, what);
+    setSocketOption(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, what);
     keepAlive(program);
   }
 }
 
-function setSocketBytes(fd: number, option: number, value: Buffer, what: string): void {
-  const buffer = kbuf(value.length);
-  value.copy(buffer);
-  const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(buffer), buffer.length);
-  keepAlive(buffer);
-  if (r < 0) throw new RestoreFault('files', `cannot set option ${SOL_SOCKET}/${option} of ${what}: errno ${-r}`);
-}
-
-/** Sets an int option of our socket `fd`. */
-export function setSocketInt(fd: number, level: number, option: number, value: number, what: string): void {
-  const buffer = kbuf(4);
-  buffer.writeInt32LE(value, 0);
-  const r = sys(hostArch().syscalls.setsockopt, fd, level, option, addressOf(buffer), 4);
-  keepAlive(buffer);
-  if (r < 0) throw new RestoreFault('files', `cannot set option ${level}/${option} of ${what}: errno ${-r}`);
-}
-
 function setTimeval(fd: number, option: number, sec: unknown, usec: unknown, what: string): void {
   if (!sec && !usec) return;
-  const buffer = kbuf(16);
-  buffer.writeBigUInt64LE(BigInt((sec as bigint | number | undefined) ?? 0), 0);
-  buffer.writeBigUInt64LE(BigInt((usec as bigint | number | undefined) ?? 0), 8);
-  const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(buffer), 16);
-  keepAlive(buffer);
-  if (r < 0) throw new RestoreFault('files', `cannot set option ${SOL_SOCKET}/${option} of ${what}: errno ${-r}`);
+  const value = Buffer.alloc(16);
+  value.writeBigUInt64LE(BigInt((sec as bigint | number | undefined) ?? 0), 0);
+  value.writeBigUInt64LE(BigInt((usec as bigint | number | undefined) ?? 0), 8);
+  setSocketOption(fd, SOL_SOCKET, option, value, what);
 }

@@ -7,6 +7,7 @@ import {
   TCPI_OPT_WSCALE, TCPOPT_MSS, TCPOPT_SACK_PERM, TCPOPT_TIMESTAMP, TCPOPT_WINDOW, SOL_SOCKET, SO_REUSEADDR,
 } from '../socket-constants.js';
 import { readKindImage } from './kind-image.js';
+import { callWithAddress, setSocketInt, setSocketOption } from './socket-calls.js';
 
 /** A connection's tcp-stream image: its state and its two queues. */
 export interface TcpStream {
@@ -36,27 +37,31 @@ export function readTcpStream(imagesDir: string, ino: number, what: string): Tcp
  */
 export function restoreConnection(fd: number, stream: TcpStream, local: Buffer, peer: Buffer, what: string): void {
   const e = stream.entry;
-  const set = (option: number, value: number) => setTcp(fd, option, int(value), what);
-  set(TCP_REPAIR, 1);
+  const set = (option: number, value: number) => setSocketInt(fd, IPPROTO_TCP, option, value, what);
+  try {
+    set(TCP_REPAIR, 1);
+  } catch (error) {
+    throw new RestoreFault('files', `${(error as Error).message} (TCP repair needs CAP_NET_ADMIN)`);
+  }
   set(TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
   set(TCP_QUEUE_SEQ, (Number(e.inq_seq) - stream.inq.length) >>> 0);
   set(TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
   set(TCP_QUEUE_SEQ, (Number(e.outq_seq) - stream.outq.length) >>> 0);
   set(TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
-  socketCall(hostArch().syscalls.bind, fd, local, `bind ${what}`);
-  socketCall(hostArch().syscalls.connect, fd, peer, `connect ${what}`);
+  callWithAddress(hostArch().syscalls.bind, fd, local, `bind ${what}`);
+  callWithAddress(hostArch().syscalls.connect, fd, peer, `connect ${what}`);
 
   const mask = Number(e.opt_mask);
   const options: [number, number][] = [[TCPOPT_MSS, Number(e.mss_clamp)]];
   if (mask & TCPI_OPT_WSCALE) options.push([TCPOPT_WINDOW, Number(e.snd_wscale) + (Number(e.rcv_wscale ?? 0) << 16)]);
   if (mask & TCPI_OPT_SACK) options.push([TCPOPT_SACK_PERM, 0]);
   if (mask & TCPI_OPT_TIMESTAMPS) options.push([TCPOPT_TIMESTAMP, 0]);
-  const list = kbuf(8 * options.length);
+  const list = Buffer.alloc(8 * options.length);
   options.forEach(([code, value], i) => {
     list.writeUInt32LE(code, 8 * i);
     list.writeUInt32LE(value >>> 0, 8 * i + 4);
   });
-  setTcp(fd, TCP_REPAIR_OPTIONS, list, what);
+  setSocketOption(fd, IPPROTO_TCP, TCP_REPAIR_OPTIONS, list, what);
   if (mask & TCPI_OPT_TIMESTAMPS && e.timestamp !== undefined) set(TCP_TIMESTAMP, Number(e.timestamp));
 
   set(TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
@@ -65,9 +70,9 @@ export function restoreConnection(fd: number, stream: TcpStream, local: Buffer, 
   sendAll(fd, stream.outq, `the unacknowledged bytes of ${what}`);
   set(TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
   if (e.snd_wl1 !== undefined) {
-    const window = kbuf(20);
+    const window = Buffer.alloc(20);
     ['snd_wl1', 'snd_wnd', 'max_window', 'rcv_wnd', 'rcv_wup'].forEach((field, i) => window.writeUInt32LE(Number(e[field] ?? 0) >>> 0, 4 * i));
-    setTcp(fd, TCP_REPAIR_WINDOW, window, what);
+    setSocketOption(fd, IPPROTO_TCP, TCP_REPAIR_WINDOW, window, what);
   }
 }
 
@@ -77,33 +82,8 @@ export function restoreConnection(fd: number, stream: TcpStream, local: Buffer, 
  * to answer. Leaving repair mode clears SO_REUSEADDR: `reuseaddr` puts it back.
  */
 export function leaveRepair(fd: number, reuseaddr: boolean, what: string): void {
-  setTcp(fd, TCP_REPAIR, int(TCP_REPAIR_OFF_NO_WP), what);
-  if (reuseaddr) setSocket(fd, SO_REUSEADDR, 1, what);
-}
-
-function int(value: number): Buffer {
-  const buffer = kbuf(4);
-  buffer.writeInt32LE(value | 0, 0);
-  return buffer;
-}
-
-function setSocket(fd: number, option: number, value: number, what: string): void {
-  const buffer = int(value);
-  const r = sys(hostArch().syscalls.setsockopt, fd, SOL_SOCKET, option, addressOf(buffer), 4);
-  keepAlive(buffer);
-  if (r < 0) throw new RestoreFault('files', `cannot set option ${option} of ${what}: errno ${-r}`);
-}
-
-function setTcp(fd: number, option: number, value: Buffer, what: string): void {
-  const r = sys(hostArch().syscalls.setsockopt, fd, IPPROTO_TCP, option, addressOf(value), value.length);
-  keepAlive(value);
-  if (r < 0) throw new RestoreFault('files', `cannot set TCP option ${option} of ${what}: errno ${-r}${r === -1 ? ' (TCP repair needs CAP_NET_ADMIN)' : ''}`);
-}
-
-function socketCall(number: number, fd: number, sockaddr: Buffer, what: string): void {
-  const r = sys(number, fd, addressOf(sockaddr), sockaddr.length);
-  keepAlive(sockaddr);
-  if (r < 0) throw new RestoreFault('files', `cannot ${what}: errno ${-r}`);
+  setSocketInt(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP, what);
+  if (reuseaddr) setSocketInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, what);
 }
 
 /** Queues `data` on the selected queue, in as many sends as the kernel takes. */

@@ -86,7 +86,7 @@ export class ReadWindow {
       this.bytes = larger;
     }
     const count = this.readAt!(this.bytes, this.filled, Math.min(this.bytes.length - this.filled, this.readLimit), this.base + this.filled);
-    this.readLimit = this.bytes.length;
+    this.readLimit = Infinity;
     if (count === 0) this.ended = true;
     this.filled += count;
   }

@@ -1,9 +1,10 @@
 import type { MessageValue } from '@criu-ts/images';
-import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
+import { hostArch, sys } from '@criu-ts/ptrace';
 import { RestoreFault, type RestorePlan } from '@criu-ts/subsystem';
 import type { FdRestorer } from '../fd-restorer.js';
 import { restoreFown } from '../fown.js';
-import { setSocketInt, setSocketOptions } from '../socket-options.js';
+import { callWithAddress, setSocketInt } from '../socket-calls.js';
+import { setSocketOptions } from '../socket-options.js';
 import { leaveRepair, readTcpStream, restoreConnection } from '../tcp-repair.js';
 import { describeInetAddress, inetBytes } from '../../inet-address.js';
 import {
@@ -78,7 +79,7 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
       repaired.push({ fd: copy, reuseaddr: Boolean(opts.reuseaddr), what: named });
     } else if (local.port !== 0 || local.bytes.some((byte) => byte !== 0)) {
       setSocketInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, what);
-      call(nr.bind, fd, local.sockaddr, `bind ${what}`);
+      callWithAddress(nr.bind, fd, local.sockaddr, `bind ${what}`);
       if (!opts.reuseaddr) setSocketInt(fd, SOL_SOCKET, SO_REUSEADDR, 0, what);
     }
     if (state === TCP_LISTEN) {
@@ -87,7 +88,7 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
     }
     if (udp && state === TCP_ESTABLISHED) {
       const peer = address(family, isk.dst_addr, Number(isk.dst_port));
-      call(nr.connect, fd, peer.sockaddr, `connect ${what} to ${peer.text}`);
+      callWithAddress(nr.connect, fd, peer.sockaddr, `connect ${what} to ${peer.text}`);
     }
     if (Number(isk.flags) & O_NONBLOCK) sys(nr.fcntl, fd, F_SETFL, O_NONBLOCK);
     restoreFown(fd, isk.fown as MessageValue | undefined, what);
@@ -114,15 +115,9 @@ function address(family: number, words: unknown, port: number): { bytes: Buffer;
   const bytes = Buffer.alloc(length);
   given.copy(bytes, 0, 0, Math.min(length, given.length));
   // sockaddr_in: family, port (network order), address; sockaddr_in6: family, port, flowinfo, address, scope
-  const sockaddr = kbuf(family === AF_INET ? 16 : 28);
+  const sockaddr = Buffer.alloc(family === AF_INET ? 16 : 28);
   sockaddr.writeUInt16LE(family, 0);
   sockaddr.writeUInt16BE(port, 2);
   bytes.copy(sockaddr, family === AF_INET ? 4 : 8);
   return { bytes, port, sockaddr, text: describeInetAddress(bytes, port) };
-}
-
-function call(number: number, fd: number, sockaddr: Buffer, what: string): void {
-  const r = sys(number, fd, addressOf(sockaddr), sockaddr.length);
-  keepAlive(sockaddr);
-  if (r < 0) throw new RestoreFault('files', `cannot ${what}: errno ${-r}`);
 }
