@@ -27,6 +27,27 @@ describe('PythonJsonWriter', () => {
     expect(text()).toBe(JSON.stringify(['kept', 2], null, 4));
   });
 
+  it('copyMarked writes again text written since the mark, also after the sink was handed pieces since', () => {
+    const { writer, text } = streaming(8, 4);
+    writer.beginArray();
+    writer.item();
+    writer.string('before the mark');
+    writer.mark();
+    writer.item();
+    const start = writer.sinceMark();
+    writer.beginObject();
+    writer.key('repeated');
+    writer.string('long enough to be handed over in pieces');
+    writer.endObject();
+    const end = writer.sinceMark();
+    writer.item();
+    writer.copyMarked(start, end);
+    writer.endArray();
+    writer.flush();
+    const item = { repeated: 'long enough to be handed over in pieces' };
+    expect(text()).toBe(JSON.stringify(['before the mark', item, item], null, 4));
+  });
+
   it('a KeySet serves writers of different indentation', () => {
     const keys = new KeySet(['a', undefined, 'b']);
     const write = (indent?: number) => {

@@ -190,6 +190,18 @@ export class PythonJsonWriter {
     this.markOpen = this.emptyStack.length;
   }
 
+  /** How much was written since mark(). */
+  sinceMark(): number {
+    return this.length - this.markAt;
+  }
+
+  /** Writes again what is between offsets `from` and `to` since mark() (see sinceMark). */
+  copyMarked(from: number, to: number): void {
+    this.ensure(to - from);
+    this.buffer.copyWithin(this.length, this.markAt + from, this.markAt + to);
+    this.length += to - from;
+  }
+
   /** Takes back everything written since mark(). */
   rewind(): void {
     this.length = this.markAt;

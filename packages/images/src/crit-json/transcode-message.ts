@@ -23,6 +23,8 @@ export function transcodeMessage(writer: PythonJsonWriter, r: WireReader, end: n
   /** The repeated field whose array is open. */
   let list: FieldPlan | undefined;
   let required = 0;
+  /** The list's item before, where it is a message (see transcodeListMessage). */
+  let previous: PreviousItem | undefined;
   while (r.pos < end) {
     const tag = r.uint32();
     const number = tag >>> 3;
@@ -62,8 +64,15 @@ export function transcodeMessage(writer: PythonJsonWriter, r: WireReader, end: n
       continue;
     }
     if (wireType !== field.wireType) return false;
-    if (list === undefined) list = openList(writer, keys, (last = number), field);
+    if (list === undefined) {
+      list = openList(writer, keys, (last = number), field);
+      if (form === MESSAGE) previous = { start: 0, end: -1, textStart: 0, textEnd: 0 };
+    }
     writer.item();
+    if (form === MESSAGE) {
+      if (!transcodeListMessage(writer, r, shape, number, previous!)) return false;
+      continue;
+    }
     if (!transcodeValue(writer, r, field, form, texts[number], shape, number)) return false;
   }
   if (list !== undefined) writer.endArray();
@@ -75,6 +84,44 @@ function openList(writer: PythonJsonWriter, keys: KeySet, number: number, field:
   writer.keyOf(keys, number);
   writer.beginArray();
   return field;
+}
+
+/**
+ * A message item of a list, field `number` of `shape`. An item whose wire bytes are those of the
+ * item before it (`previous`, updated here) is written as a copy of that one's text: lists often
+ * repeat an item (most of a task's 64 signal actions are the default one).
+ */
+function transcodeListMessage(writer: PythonJsonWriter, r: WireReader, shape: Shape, number: number, previous: PreviousItem): boolean {
+  const stop = r.lengthEnd();
+  const start = r.pos;
+  if (stop - start === previous.end - previous.start && sameBytes(r.bytes, start, previous.start, stop - start)) {
+    writer.copyMarked(previous.textStart, previous.textEnd);
+    r.pos = stop;
+    return true;
+  }
+  const textStart = writer.sinceMark();
+  writer.beginObject();
+  if (!transcodeMessage(writer, r, stop, shape.nested[number] ?? nestedShape(shape, number))) return false;
+  writer.endObject();
+  previous.start = start;
+  previous.end = stop;
+  previous.textStart = textStart;
+  previous.textEnd = writer.sinceMark();
+  return true;
+}
+
+interface PreviousItem {
+  /** Its wire bytes (end -1: none yet). */
+  start: number;
+  end: number;
+  /** Its text, as offsets from the writer's mark. */
+  textStart: number;
+  textEnd: number;
+}
+
+function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[a + i] !== bytes[b + i]) return false;
+  return true;
 }
 
 /** How a field's values are written, decided once per message type and output style. */
