@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatJson } from '../src/crit-json/python-json.js';
 import { KeySet, PythonJsonWriter } from '../src/crit-json/python-json-writer.js';
 
 /** A writer handing its text to a sink in pieces of `piece` bytes, and what the sink got. */
@@ -46,6 +47,30 @@ describe('PythonJsonWriter', () => {
     writer.flush();
     const item = { repeated: 'long enough to be handed over in pieces' };
     expect(text()).toBe(JSON.stringify(['before the mark', item, item], null, 4));
+  });
+
+  it('nextObjectItem closes an object and opens the next, empty or not, indented or not', () => {
+    const items = [{ a: 1 }, {}, { b: [2] }, {}];
+    for (const indent of [undefined, 4]) {
+      const writer = new PythonJsonWriter(indent);
+      writer.beginObject();
+      writer.key('items');
+      writer.beginArray();
+      items.forEach((item, index) => {
+        if (index === 0) {
+          writer.item();
+          writer.beginObject();
+        } else writer.nextObjectItem();
+        for (const [key, value] of Object.entries(item)) {
+          writer.key(key);
+          writer.value(value);
+        }
+      });
+      writer.endObject();
+      writer.endArray();
+      writer.endObject();
+      expect(writer.text()).toBe(formatJson({ items }, indent));
+    }
   });
 
   it('a KeySet serves writers of different indentation', () => {

@@ -18,6 +18,9 @@ export class PythonJsonWriter {
   /** "\n" and the indentation of each depth, and the same after a ",". */
   private readonly lines: Uint8Array[] = [];
   private readonly commaLines: Uint8Array[] = [];
+  /** nextObjectItem's pieces by depth, after an object with items and after an empty one. */
+  private readonly between: Uint8Array[] = [];
+  private readonly betweenEmpty: Uint8Array[] = [];
   /** Where mark() was called, or -1: the sink is not handed what follows it before rewind() may take it back. */
   private markAt = -1;
   private markDepth = 0;
@@ -143,6 +146,16 @@ export class PythonJsonWriter {
     this.ascii(value === null ? 'null' : value ? 'true' : 'false');
   }
 
+  /**
+   * Closes the object just written and opens the array's next item as an object: endObject(),
+   * item() and beginObject() as one piece, for arrays of many objects.
+   */
+  nextObjectItem(): void {
+    const cache = this.empty ? this.betweenEmpty : this.between;
+    this.raw(cache[this.depth] ?? this.betweenPiece(cache));
+    this.empty = true;
+  }
+
   /** An array item (not an object value: those follow `key`). */
   item(): void {
     this.separate();
@@ -249,6 +262,13 @@ export class PythonJsonWriter {
     if (this.indent === undefined) {
       if (!first) this.ascii(', ');
     } else this.raw(first ? this.line(this.lines, '\n') : this.line(this.commaLines, ',\n'));
+  }
+
+  /** nextObjectItem's piece at this depth. */
+  private betweenPiece(cache: Uint8Array[]): Uint8Array {
+    const outer = this.indent === undefined ? undefined : ' '.repeat((this.depth - 1) * this.indent);
+    const close = outer === undefined || cache === this.betweenEmpty ? '}' : `\n${outer}}`;
+    return (cache[this.depth] = asciiBytes(outer === undefined ? `${close}, {` : `${close},\n${outer}{`));
   }
 
   private newline(): void {

@@ -52,12 +52,15 @@ function writeWindowCritJson(writer: PythonJsonWriter, window: ReadWindow, file:
   writer.beginArray();
   const entries = { window, reader: new WireReader(window.bytes, 0, 0, false), file, pretty };
   let position = header.offset;
-  for (let index = 0; window.hold(position, 1); index++) {
-    writer.item();
-    writer.beginObject();
+  let index = 0;
+  for (; window.hold(position, 1); index++) {
+    if (index === 0) {
+      writer.item();
+      writer.beginObject();
+    } else writer.nextObjectItem();
     position = writeEntry(writer, entries, position, index, index === 0 && head ? head : body);
-    writer.endObject();
   }
+  if (index > 0) writer.endObject();
   writer.endArray();
   writer.endObject();
 }
