@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatJson } from '../src/crit-json/python-json.js';
+import { formatJson, type JsonObject } from '../src/crit-json/python-json.js';
 import { KeySet, PythonJsonWriter } from '../src/crit-json/python-json-writer.js';
 
 /** A writer handing its text to a sink in pieces of `piece` bytes, and what the sink got. */
@@ -50,7 +50,7 @@ describe('PythonJsonWriter', () => {
   });
 
   it('nextObjectItem closes an object and opens the next, empty or not, indented or not', () => {
-    const items = [{ a: 1 }, {}, { b: [2] }, {}];
+    const items: JsonObject[] = [{ a: 1 }, {}, { b: [2] }, {}];
     for (const indent of [undefined, 4]) {
       const writer = new PythonJsonWriter(indent);
       writer.beginObject();
