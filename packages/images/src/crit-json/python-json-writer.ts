@@ -80,7 +80,8 @@ export class PythonJsonWriter {
     if (keys.indent !== this.indent) keys.clear(this.indent);
     const slot = 2 * this.depth + (this.empty ? 0 : 1);
     this.empty = false;
-    this.raw((keys.pieces[slot] ?? this.keyPieces(keys, slot))[index]);
+    const pieces = keys.pieces[slot] ?? this.keySlot(keys, slot);
+    this.raw(pieces[index] ?? this.keyPiece(pieces, keys, slot, index));
   }
 
   /** A value given as the bytes of its JSON text (quotedBytes makes them): for values written again and again. */
@@ -275,14 +276,23 @@ export class PythonJsonWriter {
     this.raw(this.line(this.lines, '\n'));
   }
 
-  /** A KeySet's keys as they are written at this depth, first in their object or after a comma (slot's low bit). */
-  private keyPieces(keys: KeySet, slot: number): Uint8Array[] {
-    const first = slot % 2 === 0;
-    const before = this.indent === undefined ? (first ? '' : ', ') : (first ? '\n' : ',\n') + ' '.repeat(this.depth * this.indent);
-    const pieces = keys.names.map((name) => asciiBytes(name === undefined ? '' : before + pythonJsonString(name) + ': '));
+  /**
+   * The pieces of a KeySet's keys as they are written at this depth, first in their object or
+   * after a comma (slot's low bit), each made when first written: a message type has fields an
+   * image seldom holds, and its field numbers leave holes.
+   */
+  private keySlot(keys: KeySet, slot: number): (Uint8Array | undefined)[] {
+    // filled with undefined, not holey: loads from the array stay fast
+    const pieces = keys.names.map(() => undefined);
     while (keys.pieces.length < slot) keys.pieces.push(undefined);
     keys.pieces[slot] = pieces;
     return pieces;
+  }
+
+  private keyPiece(pieces: (Uint8Array | undefined)[], keys: KeySet, slot: number, index: number): Uint8Array {
+    const first = slot % 2 === 0;
+    const before = this.indent === undefined ? (first ? '' : ', ') : (first ? '\n' : ',\n') + ' '.repeat(this.depth * this.indent);
+    return (pieces[index] = asciiBytes(before + pythonJsonString(keys.names[index]!) + ': '));
   }
 
   private line(cache: Uint8Array[], start: string): Uint8Array {
@@ -376,8 +386,8 @@ export class PythonJsonWriter {
 
 /** The keys of one kind of object, for PythonJsonWriter.keyOf; an undefined name is never written. */
 export class KeySet {
-  /** Per depth and place (see keyOf), each key's bytes with what goes before it, built on first use. */
-  readonly pieces: (Uint8Array[] | undefined)[] = [];
+  /** Per depth and place (see keyOf), each key's bytes with what goes before it, made on first use. */
+  readonly pieces: ((Uint8Array | undefined)[] | undefined)[] = [];
   /** The indentation the pieces are made for. */
   indent: number | undefined;
 
