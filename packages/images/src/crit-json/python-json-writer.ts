@@ -119,6 +119,11 @@ export class PythonJsonWriter {
    * unsigned, the low one's bits in either sign (see WireReader.varint64Low).
    */
   uint64Words(high: number, low: number): void {
+    // high 0 apart: a product with 2^32 (no small integer) is a new heap number in unoptimized code
+    if (high === 0) {
+      this.digits(low >>> 0);
+      return;
+    }
     if (high < 0x200000) {
       this.digits(high * 0x100000000 + (low >>> 0));
       return;
