@@ -119,7 +119,8 @@ export class PythonJsonWriter {
    * unsigned, the low one's bits in either sign (see WireReader.varint64Low).
    */
   uint64Words(high: number, low: number): void {
-    // high 0 apart: a product with 2^32 (no small integer) is a new heap number in unoptimized code
+    // below 2^32 the low word is the value: a product with 2^32 (not a small integer) would be a
+    // new heap number in unoptimized code
     if (high === 0) {
       this.digits(low >>> 0);
       return;
