@@ -71,7 +71,15 @@ async function runDump(options: CliOptions, log: Log): Promise<number> {
     leaveRunning: options.finalState === 'alive',
     leaveStopped: options.finalState === 'stopped',
     freezeTimeoutMs: options.timeoutSeconds !== undefined ? options.timeoutSeconds * 1000 : undefined,
-    files: { ghostLimit: options.ghostLimit, linkRemap: options.linkRemap, fileLocks: options.fileLocks, shellJob: options.shellJob, external: options.external, tcpEstablished: options.tcpEstablished },
+    files: {
+      ghostLimit: options.ghostLimit,
+      linkRemap: options.linkRemap,
+      fileLocks: options.fileLocks,
+      shellJob: options.shellJob,
+      external: options.external,
+      tcpEstablished: options.tcpEstablished,
+      networkLock: options.networkLock,
+    },
     log,
   })();
   if (result._tag === 'Left') return fail(`dump failed: ${result.left.message}`);

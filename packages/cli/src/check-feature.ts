@@ -7,6 +7,7 @@
 import { type Either, left, right } from 'fp-ts/lib/Either.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { networkLockMissing } from '@criu-ts/files';
 import { addressOf, hostArch, kbuf, PAGE_IS, pagemapScan, sys } from '@criu-ts/ptrace';
 
 /** Why a feature is not there, or that the name is not one of CRIU's. */
@@ -31,6 +32,10 @@ const USED: Record<string, Probe> = {
   timer_cr_ids: probeTimerRestoreIds,
   memfd_hugetlb: probeMemfdHugetlb,
   fdinfo_lock: () => kernelAtLeast(4, 1, 'locks in /proc/PID/fdinfo'),
+  // the network lock of established TCP connections (--network-lock nftables, the default, or iptables)
+  nftables: () => networkLockMissing('nftables'),
+  network_lock_nftables: () => networkLockMissing('nftables'),
+  has_ipt_legacy: () => networkLockMissing('iptables'),
 };
 
 /** CRIU's other features: what criu-ts would need them for, and does not do yet. */
@@ -55,12 +60,9 @@ const NOT_USED: Record<string, string> = {
   timens: 'time namespaces are not dumped yet',
   external_net_ns: 'network namespaces are not dumped yet',
   newifindex: 'network devices are not dumped yet',
-  nftables: 'no network locking yet',
-  has_ipt_legacy: 'no network locking yet',
   pidfd_store: 'no pre-dump yet',
   ns_pid: 'PID namespaces are not dumped yet',
   apparmor_stacking: 'AppArmor profiles are not restored yet',
-  network_lock_nftables: 'no network locking yet',
   sockopt_buf_lock: 'SO_BUF_LOCK is not kept yet',
   move_mount_set_group: 'mount namespaces are not dumped yet',
   openat2: 'not used',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { ImagesDir, type MessageValue, type ImageEntry } from '@criu-ts/images';
-import { FileLocks, type FilesDumpOptions, TreeFiles } from '@criu-ts/files';
+import { FileLocks, type FilesDumpOptions, NETWORK_LOCK_METHODS, TreeFiles } from '@criu-ts/files';
 import { collectVmas, dumpPages, mmEntry, mmRemoteState, type SelfWriter, SharedMemory } from '@criu-ts/mem';
 import { type Arch, freezeTree, hostArch, installFd, thawTree, type FrozenTree } from '@criu-ts/ptrace';
 import { SeccompImage } from '@criu-ts/seccomp';
@@ -72,22 +72,27 @@ export function dumpTree(options: DumpTreeOptions): E.Either<DumpError, DumpStat
   log(3, `froze ${tree.tasks.length} task(s) in ${tree.rounds} round(s), ${Math.round((t1 - t0) * 1000)} µs`);
   const remote = new TreeRemote(arch, (m) => log(4, m));
 
-  const files = new TreeFiles(options.files, tree);
+  // the run id names this dump in inventory.img, and its network lock
+  const runId = randomUUID();
+  const files = new TreeFiles({ ...options.files, runId }, tree);
+  const ended = (failures: string[]) => {
+    for (const failure of failures) log(1, `${failure}: the tree's TCP connections stay locked until the lock is removed`);
+  };
   try {
-    const stats = dumpFrozen(tree, files, options, arch, remote, step, log, t0, t1);
+    const stats = dumpFrozen(tree, files, options, arch, remote, step, log, t0, t1, runId);
     step('finish');
     files.verify();
     // a tree that runs on gets its files as they were (TCP connections out of repair mode) first;
     // a killed one after it died, so its connections close in repair mode, silently
-    if (ending !== 'kill') files.end(false);
+    if (ending !== 'kill') ended(files.end(false));
     const left = finishTree(tree, ending);
-    if (ending === 'kill') files.end(true);
+    if (ending === 'kill') ended(files.end(true));
     if (left.length > 0) log(2, `threads still traced after the dump: ${left.join(' ')}`);
     return E.right(stats);
   } catch (e) {
     const error = asDumpError(e);
     log(1, `dump failed at ${error.step}${error.pid ? ` (pid ${error.pid})` : ''}: ${error.message}`);
-    files.end(false);
+    ended(files.end(false));
     remote.releaseAll();
     const thawed = thawTree(tree);
     if (E.isLeft(thawed)) log(1, `thaw after the failure: ${thawed.left.message}`);
@@ -105,6 +110,7 @@ function dumpFrozen(
   log: (level: number, msg: string) => void,
   t0: number,
   t1: number,
+  runId: string,
 ): DumpStats {
   step('check');
   const locks = new FileLocks(options.files);
@@ -194,7 +200,7 @@ function dumpFrozen(
   for (const image of [...files.images(), ...locks.images()]) images.push([image.name, image.magic, [...image.entries]]);
   images.push(['pstree.img', 'PSTREE', pstreeEntries(tree)]);
   images.push(['seccomp.img', 'SECCOMP', [seccomp.entry()]]);
-  images.push(['inventory.img', 'INVENTORY', [inventoryEntry(randomUUID())]]);
+  images.push(['inventory.img', 'INVENTORY', [inventoryEntry(runId, NETWORK_LOCK_METHODS.indexOf(options.files?.networkLock ?? 'nftables'))]]);
   for (const [name, magic, entries] of images) {
     const asEntries = entries.map((e) => ('message' in e && 'type' in e ? (e as ImageEntry) : { message: e as MessageValue, type: '' }));
     const r = dir.write(name, { magic, entries: asEntries });

@@ -5,6 +5,7 @@
  * as the next word (`-t1234`, `-t 1234`). An option criu-ts does not implement is an error naming
  * it, never silently ignored.
  */
+import { NETWORK_LOCK_METHODS, type NetworkLockMethod } from '@criu-ts/files';
 import { configFiles, type ConfigPlaces, readConfigFile } from './config-file.js';
 import { OptionError } from './option-error.js';
 
@@ -38,6 +39,8 @@ export interface CliOptions {
   fileLocks: boolean;
   /** --tcp-established: established TCP connections are dumped and restored (TCP repair). */
   tcpEstablished: boolean;
+  /** --network-lock iptables|nftables|skip: how dumped connections are kept quiet (default nftables). */
+  networkLock: NetworkLockMethod;
   /** -j|--shell-job: the tree may be part of a session, and use a terminal, from outside it. */
   shellJob: boolean;
   /** --inherit-fd fd[N]:RESOURCE (repeatable): our fd N stands in for RESOURCE on restore. */
@@ -63,6 +66,7 @@ export function parseOptions(args: readonly string[], places: ConfigPlaces = DEF
     linkRemap: false,
     fileLocks: false,
     tcpEstablished: false,
+    networkLock: 'nftables',
     shellJob: false,
     inheritFds: new Map(),
     external: [],
@@ -118,6 +122,7 @@ const SPECS: readonly OptionSpec[] = [
   { long: 'file-locks', short: 'l', value: 'none', apply: (o) => (o.fileLocks = true) },
   { long: 'shell-job', short: 'j', value: 'none', apply: (o) => (o.shellJob = true) },
   { long: 'tcp-established', value: 'none', apply: (o) => (o.tcpEstablished = true) },
+  { long: 'network-lock', value: 'required', apply: (o, v) => (o.networkLock = networkLock(v!)) },
   { long: 'inherit-fd', value: 'required', apply: (o, v) => inheritFd(o, v!) },
   { long: 'external', value: 'required', apply: (o, v) => o.external.push(external(v!)) },
   // read before everything else by configFiles(): nothing left to do when they come by
@@ -138,7 +143,7 @@ const NOT_YET = new Set([
   'irmap-scan-path', 'lsm-profile', 'lsm-mount-context', 'empty-ns', 'lazy-pages', 'extra',
   'experimental', 'all', 'deprecated', 'display-stats', 'weak-sysctls', 'status-fd', 'ps-socket', 'stream', 'tls',
   'tls-cacert', 'tls-cacrl', 'tls-cert', 'tls-key', 'tls-no-cn-verify', 'file-validation', 'skip-file-rwx-check',
-  'network-lock', 'mntns-compat-mode', 'unprivileged', 'allow-uprobes', 'leave-frozen',
+  'mntns-compat-mode', 'unprivileged', 'allow-uprobes', 'leave-frozen',
 ]);
 
 /**
@@ -265,6 +270,11 @@ function external(text: string): string {
   const kind = /^(\w+)\[/.exec(text)?.[1];
   if (kind && ['mnt', 'dev', 'unix', 'net', 'pid'].includes(kind)) throw new OptionError(`option --external ${kind}[...] is not supported by criu-ts yet`);
   throw new OptionError(`option --external takes file[MNT_ID:INODE] or tty[RDEV:DEV] (hex), not '${text}'`);
+}
+
+function networkLock(text: string): NetworkLockMethod {
+  if (!(NETWORK_LOCK_METHODS as readonly string[]).includes(text)) throw new OptionError(`option --network-lock is 'iptables', 'nftables' or 'skip', not '${text}'`);
+  return text as NetworkLockMethod;
 }
 
 function preDumpMode(text: string): 'splice' | 'read' {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
@@ -7,6 +8,9 @@ import { cleanup, selfCheck, startDetached } from './helpers.js';
 import { compileFds, critDecode, critDecodesAll, dumpError, dumpOrThrow, gone, imagesDir, removeFdsDirs, restoreOrThrow } from './fds-workloads.js';
 
 /** TCP listeners and UDP sockets, v4 and v6, used by the test after a restore (workloads/fds/inet-sockets.c). */
+
+/** The host's nftables rules, where a dump's network lock shows as table inet CRIU-<run id>. */
+const ruleset = () => execFileSync('nft', ['list', 'ruleset']).toString();
 
 let bin: string;
 beforeAll(() => {
@@ -118,22 +122,50 @@ describe('established TCP connections (--tcp-established)', () => {
     try {
       expect(await answer('one')).toBe('echo:one');
       const images = imagesDir();
-      // the peer sends nothing while the server is gone: with no socket there, its kernel would
-      // answer with a reset (CRIU's network lock keeps such packets out; criu-ts has none yet)
       await dumpOrThrow(t.pid, images, { tcpEstablished: true });
       expect(await gone(t.pid)).toBe(true);
+      // the network lock holds what the peer sends while the server is gone (no socket there would
+      // answer with a reset), and its retransmission reaches the restored server
+      const before = answers.length;
+      socket.write('while gone');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(ruleset()).toContain('table inet CRIU-');
       expect(await restoreOrThrow(images)).toBe(t.pid);
+      expect(ruleset()).not.toContain('table inet CRIU-');
+      const deadline = Date.now() + 10_000;
+      while (answers.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(answers.slice(before).join('')).toBe('echo:while gone');
       expect(await answer('two')).toBe('echo:two');
     } finally {
       socket.destroy();
     }
   });
 
-  it('a dump that leaves the tree running takes the connection out of repair mode: it talks on', async () => {
+  it('with --network-lock skip, a peer that sends while the tree is gone gets a reset', async () => {
+    const t = await startDetached(bin, ['echo']);
+    const socket = connect({ host: '127.0.0.1', port: Number(t.info.port) });
+    const failed = new Promise<string>((resolve) => socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message)));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    try {
+      await dumpOrThrow(t.pid, imagesDir(), { tcpEstablished: true, networkLock: 'skip' });
+      expect(await gone(t.pid)).toBe(true);
+      expect(ruleset()).not.toContain('table inet CRIU-');
+      socket.write('while gone');
+      expect(await failed).toBe('ECONNRESET');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('a dump that leaves the tree running takes the connection out of repair mode and the lock away: it talks on', async () => {
     const t = await startDetached(bin, ['connection']);
-    const dumped = await dump({ pid: t.pid, imagesDir: imagesDir(), files: { tcpEstablished: true }, leaveRunning: true })();
+    const images = imagesDir();
+    const dumped = await dump({ pid: t.pid, imagesDir: images, files: { tcpEstablished: true }, leaveRunning: true })();
     expect(dumped._tag).toBe('Right');
+    expect(ruleset()).not.toContain('table inet CRIU-');
     expect(await selfCheck(t)).toEqual({ unread: '1', talk: '1', ports: '1' });
+    // inventory.img names the lock's method as CRIU does (1: nftables)
+    expect(critDecode(images, 'inventory.img').entries[0].network_lock_method).toBe(1);
   });
 });
 

@@ -75,7 +75,9 @@ describe('option forms', () => {
 
   it("the files part: --ghost-limit with CRIU's K/M/G sizes, --link-remap, -l, -j", () => {
     expect(parse('dump', '--ghost-limit=10M', '--link-remap', '-lj')).toMatchObject({ ghostLimit: 10 << 20, linkRemap: true, fileLocks: true, shellJob: true });
-    expect(parse('dump', '--tcp-established')).toMatchObject({ tcpEstablished: true });
+    expect(parse('dump', '--tcp-established')).toMatchObject({ tcpEstablished: true, networkLock: 'nftables' });
+    for (const method of ['iptables', 'nftables', 'skip']) expect(parse('dump', '--network-lock', method).networkLock).toBe(method);
+    expect(() => parse('dump', '--network-lock=ebtables')).toThrow("option --network-lock is 'iptables', 'nftables' or 'skip', not 'ebtables'");
     expect(parse('dump', '--ghost-limit', '4096').ghostLimit).toBe(4096);
     expect(parse('dump', '--ghost-limit', '2K').ghostLimit).toBe(2048);
     expect(parse('dump')).toMatchObject({ linkRemap: false, fileLocks: false, shellJob: false });

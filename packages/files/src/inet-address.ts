@@ -19,7 +19,13 @@ export function inetBytes(words: readonly number[]): Buffer {
 
 /** The address and port for a message: "127.0.0.1:80", "[::1]:80". */
 export function describeInetAddress(bytes: Uint8Array, port: number): string {
-  if (bytes.length === 4) return `${[...bytes].join('.')}:${port}`;
+  const text = inetAddressText(bytes);
+  return bytes.length === 4 ? `${text}:${port}` : `[${text}]:${port}`;
+}
+
+/** The address as text, as inet_ntop writes it: "127.0.0.1", "::1". */
+export function inetAddressText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return [...bytes].join('.');
   const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16));
   // the longest run of zero groups becomes "::"
   let best = [-1, 0];
@@ -28,6 +34,5 @@ export function describeInetAddress(bytes: Uint8Array, port: number): string {
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > best[1] && j - i > 1) best = [i, j - i];
   }
-  const text = best[0] < 0 ? groups.join(':') : `${groups.slice(0, best[0]).join(':')}::${groups.slice(best[0] + best[1]).join(':')}`;
-  return `[${text}]:${port}`;
+  return best[0] < 0 ? groups.join(':') : `${groups.slice(0, best[0]).join(':')}::${groups.slice(best[0] + best[1]).join(':')}`;
 }

@@ -60,6 +60,8 @@ export interface ShmemInode {
 
 export interface RestorePlan {
   readonly imagesDir: string;
+  /** inventory.img's entry. */
+  readonly inventory: MessageValue;
   /** Parents before children. */
   readonly tasks: readonly TaskPlan[];
   /** file_entry by id. */
@@ -147,7 +149,7 @@ export function readRestorePlan(imagesDir: string): RestorePlan {
   });
   if (tasks.length === 0) throw new RestoreFault('images', 'pstree.img has no task');
   const { shmem, memfdShmid } = readShmem(imagesDir, dir, tasks, files, dir.has('memfd.img') ? read('memfd.img').entries.map((e) => e.message) : []);
-  return { imagesDir, tasks, files, pipeData, shmem, memfdShmid };
+  return { imagesDir, inventory, tasks, files, pipeData, shmem, memfdShmid };
 }
 
 /**
@@ -175,7 +177,7 @@ function readShmem(imagesDir: string, dir: ImagesDir, tasks: readonly TaskPlan[]
       hugetlbFlag: inode.hugetlb_flag === undefined ? undefined : Number(inode.hugetlb_flag),
     });
   }
-  const partial: RestorePlan = { imagesDir, tasks, files, pipeData: new Map(), shmem: new Map(), memfdShmid };
+  const partial: RestorePlan = { imagesDir, inventory: {}, tasks, files, pipeData: new Map(), shmem: new Map(), memfdShmid };
   for (const task of tasks) {
     for (const vma of (task.mm.vmas ?? []) as MessageValue[]) {
       const status = Number(vma.status);

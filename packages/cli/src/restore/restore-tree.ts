@@ -35,6 +35,7 @@ import {
   restoreFds,
   restoreFileLocks,
   restoreFs,
+  unlockRestoredConnections,
 } from '@criu-ts/files';
 import { chooseHelperAddress, dropDonorMappings, moveVdso, restoreMmStruct, restoreVmas, ShmemTable } from '@criu-ts/mem';
 import { readSeccompPlan, restoreSeccomp, type SeccompPlan } from '@criu-ts/seccomp';
@@ -143,6 +144,9 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     files.closeAll(true);
     shmem.closeAll();
     for (const task of plan.tasks) if (task.zombie === undefined) releaseTask(task, threads, arch);
+    // the restored connections' packets may pass again (the tree runs: a lock that cannot be removed
+    // is told, the restore stands)
+    for (const failure of unlockRestoredConnections(plan)) log(1, `${failure}: the restored TCP connections stay locked until the lock is removed`);
     log(3, `restored ${plan.tasks.length} task(s), root ${plan.tasks[0].pid}`);
     const stats = writeRestoreStats(plan, { forkingTime: (forked - start) * 1000, restoreTime: (performance.now() - start) * 1000 });
     // the tree already runs: a stats file that cannot be written is worth a warning, not a failed restore

@@ -56,7 +56,8 @@ export interface FdDumper {
   verify?(): void;
   /**
    * The dump ends, whether it succeeded or not: what the kind changed in the tasks' files for the
-   * dump is put back. `killed`: the tree was killed after a dump that succeeded.
+   * dump is put back. `killed`: the tree was killed after a dump that succeeded. Returns what could
+   * not be put back, if anything.
    */
-  end?(killed: boolean): void;
+  end?(killed: boolean): string[];
 }

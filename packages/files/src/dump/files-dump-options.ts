@@ -1,3 +1,5 @@
+import type { NetworkLockMethod } from '../network-lock.js';
+
 /** What a user can ask of the files part of a dump (CRIU's options of the same names). */
 export interface FilesDumpOptions {
   /** --ghost-limit: the largest deleted-but-open file whose contents go into the images, bytes. */
@@ -12,4 +14,8 @@ export interface FilesDumpOptions {
   readonly shellJob?: boolean;
   /** --tcp-established: established TCP connections are dumped (in repair mode) instead of refused. */
   readonly tcpEstablished?: boolean;
+  /** --network-lock: how established connections are kept quiet while dumped and gone (default nftables). */
+  readonly networkLock?: NetworkLockMethod;
+  /** The dump's run id (inventory.img's dump_criu_run_id): it names the network lock. */
+  readonly runId?: string;
 }

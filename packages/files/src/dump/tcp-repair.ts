@@ -2,6 +2,7 @@ import type { ImageEntry, MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, stealFd, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
 import * as E from 'fp-ts/lib/Either.js';
+import { type LockedConnection, type NetworkLock } from '../network-lock.js';
 import { getSocketOption, setSocketInt, socketIoctl } from './socket-calls.js';
 import {
   FIONREAD, IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, SIOCOUTQNSD, TCPI_OPT_TIMESTAMPS, TCP_INFO, TCP_MAXSEG,
@@ -19,6 +20,8 @@ import {
  * mode off again and the connection goes on.
  */
 export class TcpRepair {
+  constructor(private readonly lock: NetworkLock) {}
+
   /** Our copies of the sockets in repair mode, for the end. */
   private readonly held: number[] = [];
   /** What each connection's queues were when read, for verify(). */
@@ -26,12 +29,20 @@ export class TcpRepair {
   /** Each connection's tcp-stream image, by name. */
   private readonly streams: { name: string; entry: ImageEntry }[] = [];
 
-  /** Puts the socket behind fd `fd` of task `pid` in repair mode and reads it; its image is kept for images(). */
-  read(pid: number, fd: number, ino: number): void {
+  /**
+   * Locks the connection behind fd `fd` of task `pid` (see NetworkLock), puts its socket in repair
+   * mode and reads it; its image is kept for images().
+   */
+  read(pid: number, fd: number, ino: number, connection: LockedConnection): void {
+    const what = `the TCP connection at fd ${fd} of task ${pid}`;
+    try {
+      this.lock.lock(connection);
+    } catch (error) {
+      return refuse('fds', pid, `${what}: ${(error as Error).message} (or dump with --network-lock skip)`);
+    }
     const copy = stealFd(pid, fd);
     if (E.isLeft(copy)) return refuse('fds', pid, `cannot take a copy of fd ${fd} of task ${pid}: ${copy.left.message}`);
     const s = copy.right;
-    const what = `the TCP connection at fd ${fd} of task ${pid}`;
     const set = (option: number, value: number) => {
       const errno = setSocketInt(s, IPPROTO_TCP, option, value);
       if (errno !== undefined) refuse('fds', pid, `cannot set TCP option ${option} of ${what}: errno ${errno}`);
@@ -63,20 +74,25 @@ export class TcpRepair {
         return;
       }
     }
-    refuse('fds', pid, `${what} kept moving bytes while it was dumped: dump it again once it is quiet (criu-ts has no network lock yet)`);
+    refuse('fds', pid, `${what} kept moving bytes while it was dumped: dump it again once it is quiet${this.unlockedHint()}`);
   }
 
   /**
    * Checks, just before the tree is killed or left, that no connection moved bytes since it was
    * read. The tasks are frozen, but their kernel still moves what is queued between the two ends
-   * of a connection (CRIU keeps such packets out with a network lock, which criu-ts has not): such
-   * a connection fails the dump, which leaves the tree running, rather than lose those bytes.
+   * of a connection unless the network lock keeps the packets out (and may have done so for
+   * packets already on their way when the connection was locked): such a connection fails the
+   * dump, which leaves the tree running, rather than lose those bytes.
    */
   verify(): void {
     for (const { s, pid, what, queues } of this.marks) {
       const now = queueState(s);
-      if (now !== queues) refuse('fds', pid, `${what} moved bytes while it was dumped (${queues}, then ${now}): dump it again once it is quiet (criu-ts has no network lock yet)`);
+      if (now !== queues) refuse('fds', pid, `${what} moved bytes while it was dumped (${queues}, then ${now}): dump it again once it is quiet${this.unlockedHint()}`);
     }
+  }
+
+  private unlockedHint(): string {
+    return this.lock.method === 'skip' ? ' (--network-lock skip: nothing kept its packets out)' : '';
   }
 
   images(): { name: string; magic: string; entries: ImageEntry[] }[] {
@@ -84,15 +100,17 @@ export class TcpRepair {
   }
 
   /**
-   * The dump ends. `killed`: the tree was killed, so the connections close in repair mode, silently;
-   * else they leave repair mode and go on.
+   * The dump ends. `killed`: the tree was killed, so the connections close in repair mode, silently,
+   * and the network lock stays for the restore to remove; else they leave repair mode and go on, and
+   * the lock goes. What failed of removing the lock, if anything.
    */
-  end(killed: boolean): void {
+  end(killed: boolean): string[] {
     this.marks.length = 0;
     for (const s of this.held.splice(0)) {
       if (!killed) setSocketInt(s, IPPROTO_TCP, TCP_REPAIR, 0);
       sys(hostArch().syscalls.close, s);
     }
+    return killed ? [] : this.lock.unlock();
   }
 }
 

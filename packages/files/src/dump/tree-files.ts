@@ -136,9 +136,12 @@ export class TreeFiles {
     for (const kind of this.kinds) kind.verify?.();
   }
 
-  /** The dump ends (see FdDumper.end): `killed` once the tree was killed after a dump that succeeded. */
-  end(killed: boolean): void {
-    for (const kind of this.kinds) kind.end?.(killed);
+  /**
+   * The dump ends (see FdDumper.end): `killed` once the tree was killed after a dump that
+   * succeeded. What could not be undone, if anything (the network lock left in place).
+   */
+  end(killed: boolean): string[] {
+    return this.kinds.flatMap((kind) => kind.end?.(killed) ?? []);
   }
 
   private remember(pid: number, fd: number, key: string, id: number): number {

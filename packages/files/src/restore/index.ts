@@ -7,3 +7,4 @@ export type { FdToInstall } from './install-fds.js';
 export type { FdRestorer, ShmemFds } from './fd-restorer.js';
 export { readFileLocks, restoreFileLocks } from './file-locks.js';
 export type { FileLocksByTask } from './file-locks.js';
+export { unlockRestoredConnections } from './network-unlock.js';

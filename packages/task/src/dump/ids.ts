@@ -77,15 +77,18 @@ export function taskIds(objectId: number): MessageValue {
   return { vm_id: objectId, files_id: objectId, fs_id: objectId, sighand_id: objectId, ...namespaceIds() };
 }
 
-/** inventory.img: image version 2, per-id fdinfo and namespace images, no LSM, a fresh run id. */
-export function inventoryEntry(runId: string): MessageValue {
+/**
+ * inventory.img: image version 2, per-id fdinfo and namespace images, no LSM, the dump's run id and
+ * its network lock method (CRIU's numbers: 0 iptables, 1 nftables, 2 skip).
+ */
+export function inventoryEntry(runId: string, networkLockMethod: number): MessageValue {
   return {
     img_version: 2,
     fdinfo_per_id: true,
     root_ids: taskIds(1),
     ns_per_id: true,
     lsmtype: 0,
-    network_lock_method: 0,
+    network_lock_method: networkLockMethod,
     plugins_entry: {},
     dump_criu_run_id: runId,
   };

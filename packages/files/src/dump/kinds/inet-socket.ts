@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { MessageValue } from '@criu-ts/images';
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { refuse } from '@criu-ts/subsystem';
@@ -10,6 +11,7 @@ import { socketOptions } from '../socket-state.js';
 import { withStolenFd } from '../stolen-fd.js';
 import { TcpRepair } from '../tcp-repair.js';
 import { describeInetAddress, inetWords } from '../../inet-address.js';
+import { NetworkLock } from '../../network-lock.js';
 import { getSocketOption, socketIoctl } from '../socket-calls.js';
 import {
   AF_INET, AF_INET6, FIONREAD, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
@@ -60,7 +62,7 @@ interface SocketAddress {
  */
 export function inetSockets(options: FilesDumpOptions = {}): FdDumper {
   const seen = new Map<string, InetSocket>();
-  const repair = new TcpRepair();
+  const repair = new TcpRepair(new NetworkLock(options.networkLock ?? 'nftables', options.runId ?? randomUUID()));
   const socketOf = (fd: OpenFd) => seen.get(`${fd.pid}:${fd.fd}`)!;
   return {
     name: 'inet socket',
@@ -95,7 +97,10 @@ export function inetSockets(options: FilesDumpOptions = {}): FdDumper {
       };
       if (socket.family === AF_INET6) isk.v6only = socket.v6only;
       if (socket.tcpOpts) isk.tcp_opts = socket.tcpOpts;
-      if (socket.state === TCP_ESTABLISHED && socket.proto === IPPROTO_TCP) repair.read(fd.pid, fd.fd, Number(isk.ino));
+      if (socket.state === TCP_ESTABLISHED && socket.proto === IPPROTO_TCP) {
+        const connection = { family: socket.family, local: socket.local.address, localPort: socket.local.port, peer: socket.peer!.address, peerPort: socket.peer!.port };
+        repair.read(fd.pid, fd.fd, Number(isk.ino), connection);
+      }
       return isk;
     },
     images: () => repair.images(),
