@@ -13,20 +13,24 @@ import { leaveTerminalToRestoredJob } from './restore/terminal-at-exit.js';
 
 export type Log = (level: number, message: string) => void;
 
-export type DumpOptions = Omit<DumpTreeOptions, 'log'> & { log?: Log };
-export type RestoreOptions = Omit<RestoreTreeOptions, 'log'> & { log?: Log };
+/**
+ * `signal`: aborted, it stops the dump or restore at its next step, as a failure (the tree runs on as
+ * it was; a restore leaves nothing of the tree behind). Once the restored tree runs, it is too late.
+ */
+export type DumpOptions = Omit<DumpTreeOptions, 'log' | 'interrupt'> & { log?: Log; signal?: AbortSignal };
+export type RestoreOptions = Omit<RestoreTreeOptions, 'log' | 'interrupt'> & { log?: Log; signal?: AbortSignal };
 
 /** Checkpoints the tree rooted at `options.pid` into `options.imagesDir`. */
 export function dump(options: DumpOptions): TaskEither<DumpError, DumpStats> {
-  const { log = () => {}, ...rest } = options;
-  return () => runOnTracerThread<DumpError, DumpStats>('dump', rest, log).catch((error: Error) => ({ _tag: 'Left', left: crashAsDumpError(error) }) as const);
+  const { log = () => {}, signal, ...rest } = options;
+  return () => runOnTracerThread<DumpError, DumpStats>('dump', rest, log, signal).catch((error: Error) => ({ _tag: 'Left', left: crashAsDumpError(error) }) as const);
 }
 
 /** Brings the tree in `options.imagesDir` back with its PIDs. */
 export function restore(options: RestoreOptions): TaskEither<RestoreError, RestoreTreeResult> {
-  const { log = () => {}, ...rest } = options;
+  const { log = () => {}, signal, ...rest } = options;
   return async () => {
-    const result = await runOnTracerThread<RestoreError, RestoreTreeResult>('restore', rest, log).catch(
+    const result = await runOnTracerThread<RestoreError, RestoreTreeResult>('restore', rest, log, signal).catch(
       (error: Error) => ({ _tag: 'Left', left: { step: 'restore', message: error.message } }) as const,
     );
     // a shell job now owns our terminal's settings: they must outlive us

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** criu-ts: a thin shell over the library API, with CRIU's options, configuration files and exit codes. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { check, checkFeature, dump, restore } from './api.js';
+import { check, checkFeature, dump, type DumpOptions, restore } from './api.js';
 import { runDemo } from './demo.js';
 import { type Log, logFilePath, openLog } from './log.js';
 import { type CliOptions, parseOptions, USAGE } from './options.js';
@@ -65,7 +65,7 @@ async function runDump(options: CliOptions, log: Log): Promise<number> {
   if (options.tree === undefined) return fail('dump needs -t|--tree PID');
   // CRIU's dump does not write a pidfile either: it is the restored root's, or a daemon's
   if (options.pidfile) log(4, `--pidfile ${options.pidfile}: only restore writes it`);
-  const result = await dump({
+  const dumpOptions: DumpOptions = {
     pid: options.tree,
     imagesDir: imagesDir(options),
     leaveRunning: options.finalState === 'alive',
@@ -81,10 +81,30 @@ async function runDump(options: CliOptions, log: Log): Promise<number> {
       networkLock: options.networkLock,
     },
     log,
-  })();
+  };
+  const result = await whileSignalsStop('dump', log, (signal) => dump({ ...dumpOptions, signal })());
   if (result._tag === 'Left') return fail(`dump failed: ${result.left.message}`);
   log(3, `dump finished: ${imagesDir(options)}`);
   return EXIT_OK;
+}
+
+/**
+ * Runs a dump or restore that SIGINT, SIGTERM or SIGHUP stop at their next step, as a failure that
+ * leaves the tree as it was (a second signal ends criu-ts at once, as it would have without this).
+ */
+async function whileSignalsStop<T>(job: string, log: Log, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = (name: NodeJS.Signals) => {
+    log(1, `${name}: stopping the ${job}`);
+    controller.abort(name);
+  };
+  const names: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const name of names) process.once(name, stop);
+  try {
+    return await run(controller.signal);
+  } finally {
+    for (const name of names) process.removeListener(name, stop);
+  }
 }
 
 async function runRestore(options: CliOptions, log: Log): Promise<number> {
@@ -93,7 +113,7 @@ async function runRestore(options: CliOptions, log: Log): Promise<number> {
   // the pidfile is created, never overwritten (as CRIU does): refuse before anything is restored
   if (pidfile && existsSync(pidfile)) return fail(`pidfile ${pidfile} exists already`);
   const files = { fileLocks: options.fileLocks, shellJob: options.shellJob, inheritFds: options.inheritFds };
-  const result = await restore({ imagesDir: imagesDir(options), files, log })();
+  const result = await whileSignalsStop('restore', log, (signal) => restore({ imagesDir: imagesDir(options), files, log, signal })());
   if (result._tag === 'Left') return fail(`restore failed: ${result.left.message}`);
   const rootPid = result.right.rootPid;
   if (pidfile) {

@@ -9,6 +9,7 @@ import { DumpFault } from '@criu-ts/subsystem';
 import { checkNothingShared, checkSameNamespaces, checkTaskSupported, zombieCore, dumpTaskCores, inventoryEntry, pstreeEntries, taskIds } from '@criu-ts/task';
 import * as E from 'fp-ts/lib/Either.js';
 import { finishTree, type DumpEnding } from './dump/finish.js';
+import { interruptedAt } from './interrupt.js';
 import { TreeRemote } from './dump/remote.js';
 import { statsEntry, type DumpStats } from './dump/stats.js';
 
@@ -29,6 +30,8 @@ export interface DumpTreeOptions {
   readonly freezeTimeoutMs?: number;
   /** Fail the dump at this step (also from env CRIU_TS_FAULT), to test that a failed dump leaves the tree as it was. */
   readonly faultInjection?: string;
+  /** Set to non-zero (see Interrupt) to stop the dump at its next step, as a failure that leaves the tree as it was. */
+  readonly interrupt?: Int32Array;
   /** The files part: --ghost-limit, --link-remap, --file-locks, --external. */
   readonly files?: FilesDumpOptions;
 }
@@ -55,6 +58,8 @@ export function dumpTree(options: DumpTreeOptions): E.Either<DumpError, DumpStat
   const step = (name: (typeof DUMP_STEPS)[number]) => {
     log(4, `dump step ${name}`);
     if (fault === name) throw new DumpFault({ step: name, pid: options.pid, message: `fault injected at step ${name}` });
+    const interrupted = interruptedAt(options.interrupt, name);
+    if (interrupted) throw new DumpFault({ step: name, pid: options.pid, message: interrupted });
   };
   const ending: DumpEnding = options.leaveStopped ? 'stop' : options.leaveRunning ? 'run' : 'kill';
 

@@ -3,8 +3,10 @@
  * seized a task, so a whole job runs on one worker thread, synchronously, while the caller's event
  * loop stays free (for progress output, signals, timeouts). Log lines come back as they happen.
  */
+import { constants as osConstants } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Either } from 'fp-ts/lib/Either.js';
+import { interrupt, newInterrupt } from './interrupt.js';
 
 export type JobName = 'dump' | 'restore';
 
@@ -14,9 +16,18 @@ export interface JobMessage {
   readonly crash?: string;
 }
 
-export function runOnTracerThread<E, A>(job: JobName, options: object, log: (level: number, message: string) => void): Promise<Either<E, A>> {
+/**
+ * `signal`, once aborted, stops the job at its next step (see interrupt.ts); its reason may name the
+ * signal that asked ("SIGINT").
+ */
+export function runOnTracerThread<E, A>(job: JobName, options: object, log: (level: number, message: string) => void, signal?: AbortSignal): Promise<Either<E, A>> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(jobUrl(), { workerData: { job, options } });
+    const flag = newInterrupt();
+    const onAbort = () => interrupt(flag, (osConstants.signals as Record<string, number>)[String(signal?.reason)] ?? -1);
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const worker = new Worker(jobUrl(), { workerData: { job, options: { ...options, interrupt: flag } } });
+    worker.on('exit', () => signal?.removeEventListener('abort', onAbort));
     let settled = false;
     worker.on('message', (message: JobMessage) => {
       if (message.log) log(message.log.level, message.log.message);

@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { cleanup, selfCheck, startDetached } from './helpers.js';
 import { compileFds, critDecode, critDecodesAll, dumpError, dumpOrThrow, gone, imagesDir, removeFdsDirs, restoreOrThrow } from './fds-workloads.js';
 
 /** TCP listeners and UDP sockets, v4 and v6, used by the test after a restore (workloads/fds/inet-sockets.c). */
+
+const binJs = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 /** The host's nftables rules, where a dump's network lock shows as table inet CRIU-<run id>. */
 const ruleset = () => execFileSync('nft', ['list', 'ruleset']).toString();
@@ -18,6 +21,8 @@ beforeAll(() => {
 });
 afterEach(async () => {
   expect(await cleanup()).toEqual([]);
+  // a test that failed may leave its dump's lock: the next ones look for none
+  for (const table of ruleset().matchAll(/^table inet (CRIU-\S+)/gm)) execFileSync('nft', ['delete', 'table', 'inet', table[1]]);
 });
 afterAll(() => removeFdsDirs());
 
@@ -166,6 +171,61 @@ describe('established TCP connections (--tcp-established)', () => {
     expect(await selfCheck(t)).toEqual({ unread: '1', talk: '1', ports: '1' });
     // inventory.img names the lock's method as CRIU does (1: nftables)
     expect(critDecode(images, 'inventory.img').entries[0].network_lock_method).toBe(1);
+  });
+});
+
+/**
+ * The CLI dumping or restoring `pid` / `images`, paused at `step` (CRIU_TS_PAUSE_AT) and sent SIGINT
+ * there: its exit code and what it printed.
+ */
+async function interruptedRun(args: string[], step: string, said: string): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [binJs, ...args, '-v4'], { env: { ...process.env, CRIU_TS_PAUSE_AT: step }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    const before = stderr;
+    stderr += chunk.toString();
+    if (!before.includes(said) && stderr.includes(said)) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stderr };
+}
+
+describe('a dump or restore stopped by a signal', () => {
+  it('a dump stopped once its connection is locked and in repair mode leaves the tree running and talking, unlocked', async () => {
+    const t = await startDetached(bin, ['echo']);
+    const socket = connect({ host: '127.0.0.1', port: Number(t.info.port) });
+    const answers: string[] = [];
+    socket.on('data', (chunk) => answers.push(chunk.toString()));
+    try {
+      const { code, stderr } = await interruptedRun(['dump', '-t', String(t.pid), '-D', imagesDir(), '--tcp-established'], 'pages', 'dump step pages');
+      expect(code).toBe(1);
+      expect(stderr).toContain('SIGINT: stopping the dump');
+      expect(stderr).toContain('dump failed: interrupted by signal 2 at step pages');
+      expect(ruleset()).not.toContain('table inet CRIU-');
+      expect(readFileSync(`/proc/${t.pid}/status`, 'utf8')).toMatch(/^TracerPid:\s+0$/m);
+      // out of repair mode and unlocked: the connection answers
+      socket.write('after');
+      const deadline = Date.now() + 10_000;
+      while (answers.join('') !== 'echo:after' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(answers.join('')).toBe('echo:after');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('a restore stopped before its tasks run leaves none of them, and the images restore afterwards', async () => {
+    const t = await startDetached(bin, ['connection']);
+    const images = imagesDir();
+    await dumpOrThrow(t.pid, images, { tcpEstablished: true });
+    expect(await gone(t.pid)).toBe(true);
+    const { code, stderr } = await interruptedRun(['restore', '-D', images, '-d'], 'release', 'restore step release');
+    expect({ code, stopped: stderr.includes('restore failed: interrupted by signal 2 at step release') }).toEqual({ code: 1, stopped: true });
+    expect(await gone(t.pid)).toBe(true);
+    // the dump's lock is still there, for the restore that follows
+    expect(ruleset()).toContain('table inet CRIU-');
+    expect(await restoreOrThrow(images)).toBe(t.pid);
+    expect(ruleset()).not.toContain('table inet CRIU-');
+    expect(await selfCheck(t)).toEqual({ unread: '1', talk: '1', ports: '1' });
   });
 });
 

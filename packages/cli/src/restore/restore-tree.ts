@@ -58,12 +58,15 @@ import {
 } from '@criu-ts/task';
 import { type Donor, killDonor, startDonor } from './donor.js';
 import { type RestoreStats, writeRestoreStats } from './stats.js';
+import { interruptedAt } from '../interrupt.js';
 
 export interface RestoreTreeOptions {
   readonly imagesDir: string;
   readonly log?: (level: number, message: string) => void;
   /** The files part: --inherit-fd, --file-locks. */
   readonly files?: FilesRestoreOptions;
+  /** Set to non-zero (see Interrupt) to stop the restore at its next step, as a failure that leaves nothing behind. */
+  readonly interrupt?: Int32Array;
 }
 
 export interface RestoreTreeResult {
@@ -84,11 +87,17 @@ const SIGSTOP = 19;
 
 export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, RestoreTreeResult> {
   const log = options.log ?? (() => {});
+  const step = (name: string, pid?: number) => {
+    log(4, `restore step ${name}${pid === undefined ? '' : ` (task ${pid})`}`);
+    const interrupted = interruptedAt(options.interrupt, name);
+    if (interrupted) throw new RestoreFault(name, interrupted, pid);
+  };
   const start = performance.now();
   let plan: RestorePlan;
   let locks: FileLocksByTask;
   let seccomp: SeccompPlan;
   try {
+    step('images');
     plan = readRestorePlan(options.imagesDir);
     locks = readFileLocks(plan.imagesDir, options.files);
     seccomp = readSeccompPlan(plan.imagesDir, plan.tasks);
@@ -114,6 +123,7 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     const threads = new Map<number, RemoteTask>();
     for (const task of plan.tasks) {
       if (task.zombie !== undefined) continue;
+      step('task', task.pid);
       const remote = tasks.get(task.pid)!;
       rebuildTask(remote, task, plan, files, shmem, log);
       // once every fd is in place: a POSIX lock goes with any close of its file by the task
@@ -139,6 +149,8 @@ export function restoreTree(options: RestoreTreeOptions): Either<RestoreError, R
     }
     // zombies die again once everything else is built, while their parents cannot yet collect them
     for (const task of plan.tasks) if (task.zombie !== undefined) becomeZombie(tasks.get(task.pid)!, task.zombie);
+    // the last moment the restore can still be taken back: the tasks run once released
+    step('release');
     // memfd seals last: F_SEAL_FUTURE_WRITE would refuse the writable mappings made above
     shmem.seal();
     files.closeAll(true);
