@@ -54,8 +54,13 @@ make -s -C "$criu/test/zdtm/lib" >/dev/null
 wrapper=$work/criu-ts
 printf '#!/bin/sh\nexec %s %s "$@"\n' "$(command -v node)" "$bin" >"$wrapper"
 chmod +x "$wrapper"
-# Debian's pycriu, not the checkout's lib/pycriu, which has no generated protobuf modules.
+# Debian's pycriu, not the checkout's lib/pycriu, which has no generated protobuf modules. Some
+# tests' hooks import the checkout's (sys.path ../lib): it gets Debian's generated modules.
 pycriu=$(/usr/bin/python3 -c 'import os, pycriu; print(os.path.dirname(os.path.dirname(pycriu.__file__)))')
+if [ ! -f "$criu/lib/pycriu/rpc_pb2.py" ]; then
+  cp "$pycriu/pycriu/rpc_pb2.py" "$criu/lib/pycriu/"
+  cp "$pycriu"/pycriu/images/*_pb2.py "$criu/lib/pycriu/images/"
+fi
 
 cd "$criu/test"
 for t in "${tests[@]}"; do
@@ -64,8 +69,9 @@ for t in "${tests[@]}"; do
   log=$work/logs/$(basename "$name").log
   make -s -C "$(dirname "$name")" "$(basename "$name")" >"$log" 2>&1 || { echo "$t BUILD-FAILED (see $log)"; continue; }
   set +e
+  # hooks run as "env python3": Debian's, which has the protobuf module
   # shellcheck disable=SC2086 # ZDTM_ARGS: more zdtm.py options, e.g. --criu-config
-  timeout 600 /usr/bin/python3 zdtm.py run -f h -t "$name" --criu-bin "$wrapper" --pycriu-search-path "$pycriu" ${ZDTM_ARGS:-} >>"$log" 2>&1
+  PATH=/usr/bin:$PATH timeout 600 /usr/bin/python3 zdtm.py run -f h -t "$name" --criu-bin "$wrapper" --pycriu-search-path "$pycriu" ${ZDTM_ARGS:-} >>"$log" 2>&1
   rc=$?
   set -e
   # what zdtm.py printed for the test itself (before it come the feature checks)

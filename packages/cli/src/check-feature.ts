@@ -36,6 +36,8 @@ const USED: Record<string, Probe> = {
   nftables: () => networkLockMissing('nftables'),
   network_lock_nftables: () => networkLockMissing('nftables'),
   has_ipt_legacy: () => networkLockMissing('iptables'),
+  // a half-closed connection's FINs are made again by shutdown in repair mode and a raw segment
+  tcp_half_closed: () => kernelAtLeast(4, 11, 'TCP repair of half-closed connections'),
 };
 
 /** CRIU's other features: what criu-ts would need them for, and does not do yet. */
@@ -47,7 +49,6 @@ const NOT_USED: Record<string, string> = {
   userns: 'user namespaces are not dumped yet',
   cgroupns: 'cgroup namespaces are not dumped yet',
   autofs: 'autofs mounts are not dumped yet',
-  tcp_half_closed: 'closing TCP connections (FIN_WAIT, CLOSE_WAIT...) are not dumped yet',
   compat_cr: '32-bit tasks are not dumped',
   uffd: 'no lazy restore yet',
   'uffd-noncoop': 'no lazy restore yet',

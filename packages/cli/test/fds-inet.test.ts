@@ -112,6 +112,20 @@ describe('established TCP connections (--tcp-established)', () => {
     expect(await selfCheck(t)).toEqual({ unread: '1', talk: '1', ports: '1' });
   });
 
+  it('a half-closed connection comes back half-closed (FIN_WAIT2 and CLOSE_WAIT) with its unread bytes, and closes', async () => {
+    const t = await startDetached(bin, ['halfclosed']);
+    const images = imagesDir();
+    await dumpOrThrow(t.pid, images, { tcpEstablished: true });
+    expect(await gone(t.pid)).toBe(true);
+    const states = critDecode(images, 'files.img')
+      .entries.map((e) => (e.isk as Record<string, unknown> | undefined)?.state)
+      .filter((state) => state !== undefined && state !== 10);
+    // crit names TCP states by number: FIN_WAIT2 is 5, CLOSE_WAIT 8
+    expect(states.sort()).toEqual([5, 8]);
+    expect(await restoreOrThrow(images)).toBe(t.pid);
+    expect(await selfCheck(t)).toEqual({ states: '1', unread: '1', closing: '1' });
+  });
+
   it('a connection to a peer outside the tree (this test) survives the dump and the restore', async () => {
     const t = await startDetached(bin, ['echo']);
     const socket = connect({ host: '127.0.0.1', port: Number(t.info.port) });

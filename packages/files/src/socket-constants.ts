@@ -46,8 +46,13 @@ export const IPV6_V6ONLY = 26;
 
 /** Socket states, as the kernel and CRIU's images name them (a UDP socket is CLOSE or ESTABLISHED). */
 export const TCP_ESTABLISHED = 1;
+export const TCP_FIN_WAIT1 = 4;
+export const TCP_FIN_WAIT2 = 5;
 export const TCP_CLOSE = 7;
+export const TCP_CLOSE_WAIT = 8;
+export const TCP_LAST_ACK = 9;
 export const TCP_LISTEN = 10;
+export const TCP_CLOSING = 11;
 
 /** IPPROTO_TCP options, and TCP repair's (CAP_NET_ADMIN). */
 export const TCP_NODELAY = 1;

@@ -3,6 +3,7 @@ import { addressOf, hostArch, kbuf, keepAlive, stealFd, sys } from '@criu-ts/ptr
 import { refuse } from '@criu-ts/subsystem';
 import * as E from 'fp-ts/lib/Either.js';
 import { type LockedConnection, type NetworkLock } from '../network-lock.js';
+import { tcpFins } from '../tcp-fins.js';
 import { getSocketOption, setSocketInt, socketIoctl } from './socket-calls.js';
 import {
   FIONREAD, IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, SIOCOUTQNSD, TCPI_OPT_TIMESTAMPS, TCP_INFO, TCP_MAXSEG,
@@ -33,7 +34,7 @@ export class TcpRepair {
    * Locks the connection behind fd `fd` of task `pid` (see NetworkLock), puts its socket in repair
    * mode and reads it; its image is kept for images().
    */
-  read(pid: number, fd: number, ino: number, connection: LockedConnection): void {
+  read(pid: number, fd: number, ino: number, connection: LockedConnection, state: number): void {
     const what = `the TCP connection at fd ${fd} of task ${pid}`;
     try {
       this.lock.lock(connection);
@@ -67,7 +68,7 @@ export class TcpRepair {
     // the connection is read once it is quiet, and again if it moved while it was read
     for (let attempt = 0; attempt < 20; attempt++) {
       const before = waitQuiet(s);
-      const stream = readStream(s, set, get, count);
+      const stream = readStream(s, set, get, count, tcpFins(state)!.sent);
       if (stream && queueState(s) === before) {
         this.marks.push({ s, pid, what, queues: before });
         this.streams.push({ name: `tcp-stream-${ino.toString(16)}.img`, entry: stream });
@@ -123,12 +124,15 @@ function readStream(
   set: (option: number, value: number) => void,
   get: (option: number, size: number) => Buffer,
   count: (request: number) => number,
+  finSent: boolean,
 ): ImageEntry | undefined {
   // the window first: read after the queues, it could name bytes they did not hold
   const window = get(TCP_REPAIR_WINDOW, 20);
+  // the received FIN counts no unread byte; the FIN sent counts in the send queue while it is not
+  // acknowledged, and in its unsent part while it is not sent: it is no byte to keep
   const inqLength = count(FIONREAD);
-  const outqLength = count(TIOCOUTQ);
-  const unsent = count(SIOCOUTQNSD);
+  const outqLength = Math.max(0, count(TIOCOUTQ) - (finSent ? 1 : 0));
+  const unsent = Math.max(0, count(SIOCOUTQNSD) - (finSent ? 1 : 0));
   set(TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
   const inqSeq = get(TCP_QUEUE_SEQ, 4).readUInt32LE(0);
   const inq = peek(s, inqLength);

@@ -15,6 +15,10 @@
  * then they talk again, and DIR/result says how it went.
  * With "echo": a TCP listener that accepts one connection and sends back "echo:" and whatever it
  * reads on it, for a peer outside the tree; writes "pid=P" and "port=N" to DIR/info.
+ * With "halfclosed": a connection whose client sent "to-server" and shut its side (FIN_WAIT2) while
+ * the server, which has not read it (CLOSE_WAIT), sent "to-client"; once DIR/check appears both
+ * check their states, read what the other sent and the end of the client's side, the server sends
+ * "last" and shuts its side too, and the client reads that and the end.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -96,6 +100,46 @@ static int connection(int listener)
 	return 0;
 }
 
+static int tcp_state(int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+	getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len);
+	return info.tcpi_state;
+}
+
+/* The end of `fd`'s data: read gives 0 within 5 seconds. */
+static int ends(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+	return poll(&p, 1, 5000) == 1 && read(fd, &c, 1) == 0;
+}
+
+static int halfclosed(int listener)
+{
+	int client = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	connect(client, (struct sockaddr *)&a, sizeof(a));
+	int server = accept(listener, NULL, NULL);
+	write(client, "to-server", 9);
+	shutdown(client, SHUT_WR);
+	write(server, "to-client", 9);
+	while (tcp_state(client) != TCP_FIN_WAIT2 || tcp_state(server) != TCP_CLOSE_WAIT) usleep(1000);
+	char info[128];
+	snprintf(info, sizeof(info), "pid=%d\nserver=%d\nclient=%d\n", getpid(), port_of(server), port_of(client));
+	put("info", info);
+	wait_for("check");
+	int states = tcp_state(client) == TCP_FIN_WAIT2 && tcp_state(server) == TCP_CLOSE_WAIT;
+	int unread = reads(server, "to-server") && ends(server) && reads(client, "to-client");
+	int closing = write(server, "last", 4) == 4 && shutdown(server, SHUT_WR) == 0 && reads(client, "last") && ends(client);
+	char result[128];
+	snprintf(result, sizeof(result), "states=%d\nunread=%d\nclosing=%d\n", states, unread, closing);
+	put("result", result);
+	for (;;) pause();
+	return 0;
+}
+
 static int echo(int listener)
 {
 	char info[64];
@@ -119,6 +163,7 @@ int main(int argc, char **argv)
 	int tcp4 = tcp4_listener();
 	if (argc > 2 && strcmp(argv[2], "connection") == 0) return connection(tcp4);
 	if (argc > 2 && strcmp(argv[2], "echo") == 0) return echo(tcp4);
+	if (argc > 2 && strcmp(argv[2], "halfclosed") == 0) return halfclosed(tcp4);
 	if (argc > 2 && strcmp(argv[2], "established") == 0) {
 		int client = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(tcp4)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

@@ -12,6 +12,7 @@ import { withStolenFd } from '../stolen-fd.js';
 import { TcpRepair } from '../tcp-repair.js';
 import { describeInetAddress, inetWords } from '../../inet-address.js';
 import { NetworkLock } from '../../network-lock.js';
+import { tcpFins } from '../../tcp-fins.js';
 import { getSocketOption, socketIoctl } from '../socket-calls.js';
 import {
   AF_INET, AF_INET6, FIONREAD, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
@@ -97,9 +98,9 @@ export function inetSockets(options: FilesDumpOptions = {}): FdDumper {
       };
       if (socket.family === AF_INET6) isk.v6only = socket.v6only;
       if (socket.tcpOpts) isk.tcp_opts = socket.tcpOpts;
-      if (socket.state === TCP_ESTABLISHED && socket.proto === IPPROTO_TCP) {
+      if (socket.proto === IPPROTO_TCP && tcpFins(socket.state)) {
         const connection = { family: socket.family, local: socket.local.address, localPort: socket.local.port, peer: socket.peer!.address, peerPort: socket.peer!.port };
-        repair.read(fd.pid, fd.fd, Number(isk.ino), connection);
+        repair.read(fd.pid, fd.fd, Number(isk.ino), connection, socket.state);
       }
       return isk;
     },
@@ -160,7 +161,7 @@ function checkDumpable(socket: InetSocket, fd: OpenFd, established: boolean): vo
   if (socket.proto === IPPROTO_TCP && socket.state !== TCP_LISTEN && socket.state !== TCP_CLOSE) {
     const to = socket.peer ? ` connected to ${at(socket.peer)}` : '';
     const state = TCP_STATE_NAMES[socket.state] ?? socket.state;
-    if (socket.state !== TCP_ESTABLISHED) refuse('fds', fd.pid, `${what}${to} (${state}): only established TCP connections can be dumped yet`);
+    if (!tcpFins(socket.state) || !socket.peer) refuse('fds', fd.pid, `${what}${to} (${state}): only established and half-closed TCP connections can be dumped yet`);
     if (!established) refuse('fds', fd.pid, `${what}${to} (${state}): an established TCP connection is dumped only with --tcp-established`);
     return;
   }

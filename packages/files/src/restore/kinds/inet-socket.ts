@@ -5,7 +5,9 @@ import type { FdRestorer } from '../fd-restorer.js';
 import { restoreFown } from '../fown.js';
 import { callWithAddress, setSocketInt } from '../socket-calls.js';
 import { setSocketOptions } from '../socket-options.js';
+import type { SegmentEnd } from '../peer-segment.js';
 import { leaveRepair, readTcpStream, restoreConnection } from '../tcp-repair.js';
+import { tcpFins } from '../../tcp-fins.js';
 import { describeInetAddress, inetBytes } from '../../inet-address.js';
 import {
   AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
@@ -57,9 +59,9 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
   if ((family !== AF_INET && family !== AF_INET6) || (!tcp && !udp)) {
     throw new RestoreFault('files', `inet socket ${isk.ino} of family ${family}, type ${type}, protocol ${proto}: only TCP and UDP sockets can be restored yet`);
   }
-  const connection = tcp && state === TCP_ESTABLISHED;
+  const connection = tcp && tcpFins(state) !== undefined;
   if (tcp ? !connection && state !== TCP_LISTEN && state !== TCP_CLOSE : state !== TCP_CLOSE && state !== TCP_ESTABLISHED) {
-    throw new RestoreFault('files', `${what} is in state ${state}: only established TCP connections can be restored yet`);
+    throw new RestoreFault('files', `${what} is in state ${state}: only established and half-closed TCP connections can be restored yet`);
   }
   // a connection's image is read before anything is made: a missing or bad one makes nothing
   const stream = connection ? readTcpStream(plan.imagesDir, Number(isk.ino), what) : undefined;
@@ -73,7 +75,8 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
     if (stream) {
       const peer = address(family, isk.dst_addr, Number(isk.dst_port));
       const named = `${what} connected to ${peer.text}`;
-      restoreConnection(fd, stream, local.sockaddr, peer.sockaddr, named);
+      const ends = { state, local: local.sockaddr, peer: peer.sockaddr, localEnd: segmentEnd(local.bytes, local.port), peerEnd: segmentEnd(peer.bytes, peer.port) };
+      restoreConnection(fd, stream, ends, named);
       const copy = sys(nr.fcntl, fd, F_DUPFD_CLOEXEC, 0);
       if (copy < 0) throw new RestoreFault('files', `cannot keep a copy of ${named}: errno ${-copy}`);
       repaired.push({ fd: copy, reuseaddr: Boolean(opts.reuseaddr), what: named });
@@ -97,6 +100,12 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
     throw error;
   }
   return fd;
+}
+
+/** An end of a connection as its segments carry it: an IPv4-mapped IPv6 address is IPv4 on the wire. */
+function segmentEnd(bytes: Uint8Array, port: number): SegmentEnd {
+  const mapped = bytes.length === 16 && bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  return { address: mapped ? bytes.subarray(12) : bytes, port };
 }
 
 /** TCP_NODELAY, TCP_CORK and the keepalive timing (0: the kernel's default, left as it is). */
