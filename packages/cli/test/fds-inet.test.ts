@@ -112,6 +112,17 @@ describe('established TCP connections (--tcp-established)', () => {
     expect(await selfCheck(t)).toEqual({ unread: '1', talk: '1', ports: '1' });
   });
 
+  it('a connection with megabytes queued at both ends (the send buffer full) comes back with every byte in order', async () => {
+    const t = await startDetached(bin, ['full']);
+    const written = Number(t.info.written);
+    expect(written).toBeGreaterThan(1 << 20);
+    const images = imagesDir();
+    await dumpOrThrow(t.pid, images, { tcpEstablished: true });
+    expect(await gone(t.pid)).toBe(true);
+    expect(await restoreOrThrow(images)).toBe(t.pid);
+    expect(await selfCheck(t, 30_000)).toEqual({ bytes: String(written), intact: '1' });
+  });
+
   it('a half-closed connection comes back half-closed (FIN_WAIT2 and CLOSE_WAIT) with its unread bytes, and closes', async () => {
     const t = await startDetached(bin, ['halfclosed']);
     const images = imagesDir();

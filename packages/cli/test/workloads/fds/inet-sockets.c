@@ -15,6 +15,9 @@
  * then they talk again, and DIR/result says how it went.
  * With "echo": a TCP listener that accepts one connection and sends back "echo:" and whatever it
  * reads on it, for a peer outside the tree; writes "pid=P" and "port=N" to DIR/info.
+ * With "full": a connection whose client wrote a counted pattern until its send buffer was full, the
+ * server reading none of it (megabytes queued at both ends); once DIR/check appears the server reads
+ * it all and DIR/result says whether every byte came in order ("bytes=N\nintact=1").
  * With "halfclosed": a connection whose client sent "to-server" and shut its side (FIN_WAIT2) while
  * the server, which has not read it (CLOSE_WAIT), sent "to-client"; once DIR/check appears both
  * check their states, read what the other sent and the end of the client's side, the server sends
@@ -116,6 +119,47 @@ static int ends(int fd)
 	return poll(&p, 1, 5000) == 1 && read(fd, &c, 1) == 0;
 }
 
+static int full(int listener)
+{
+	int client = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	connect(client, (struct sockaddr *)&a, sizeof(a));
+	int server = accept(listener, NULL, NULL);
+	fcntl(client, F_SETFL, O_NONBLOCK);
+	unsigned char block[4096];
+	long written = 0;
+	for (int idle = 0; idle < 50;) {
+		for (size_t i = 0; i < sizeof(block); i++) block[i] = (unsigned char)((written + i) * 7);
+		ssize_t n = write(client, block, sizeof(block));
+		if (n > 0) {
+			written += n;
+			idle = 0;
+		} else {
+			idle++; /* the window may still open a little as the server's queue grows */
+			usleep(2000);
+		}
+	}
+	char info[128];
+	snprintf(info, sizeof(info), "pid=%d\nwritten=%ld\n", getpid(), written);
+	put("info", info);
+	wait_for("check");
+	long got = 0;
+	int intact = 1;
+	while (got < written) {
+		struct pollfd p = { .fd = server, .events = POLLIN };
+		if (poll(&p, 1, 5000) != 1) break;
+		ssize_t n = read(server, block, sizeof(block));
+		if (n <= 0) break;
+		for (ssize_t i = 0; i < n; i++) intact &= block[i] == (unsigned char)((got + i) * 7);
+		got += n;
+	}
+	char result[128];
+	snprintf(result, sizeof(result), "bytes=%ld\nintact=%d\n", got, intact);
+	put("result", result);
+	for (;;) pause();
+	return 0;
+}
+
 static int halfclosed(int listener)
 {
 	int client = socket(AF_INET, SOCK_STREAM, 0);
@@ -164,6 +208,7 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[2], "connection") == 0) return connection(tcp4);
 	if (argc > 2 && strcmp(argv[2], "echo") == 0) return echo(tcp4);
 	if (argc > 2 && strcmp(argv[2], "halfclosed") == 0) return halfclosed(tcp4);
+	if (argc > 2 && strcmp(argv[2], "full") == 0) return full(tcp4);
 	if (argc > 2 && strcmp(argv[2], "established") == 0) {
 		int client = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(tcp4)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
