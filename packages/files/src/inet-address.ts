@@ -36,3 +36,9 @@ export function inetAddressText(bytes: Uint8Array): string {
   }
   return best[0] < 0 ? groups.join(':') : `${groups.slice(0, best[0]).join(':')}::${groups.slice(best[0] + best[1]).join(':')}`;
 }
+
+/** The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), or undefined: packets to it are IPv4. */
+export function mappedIpv4(bytes: Uint8Array): Uint8Array | undefined {
+  const mapped = bytes.length === 16 && bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  return mapped ? bytes.subarray(12) : undefined;
+}

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { inetAddressText } from './inet-address.js';
+import { inetAddressText, mappedIpv4 } from './inet-address.js';
 import { AF_INET, AF_INET6 } from './socket-constants.js';
 
 /**
@@ -26,8 +26,9 @@ export interface LockedConnection {
   readonly peerPort: number;
 }
 
-/** Packets with this mark pass the lock (CRIU's SOCCR_MARK). */
-const PASS_MARK = '0xc114';
+/** Packets with this mark pass the lock (CRIU's SOCCR_MARK): the restore's own segments (see peer-segment.ts). */
+export const PASS_MARK = 0xc114;
+const PASS_MARK_TEXT = `0x${PASS_MARK.toString(16)}`;
 
 /** The lock of one dump: made on the first connection, removed by unlock() unless the dump leaves it for the restore. */
 export class NetworkLock {
@@ -135,7 +136,7 @@ function tableScript(table: string): string {
   const lines = [`add table ${table}`];
   for (const hook of ['input', 'output']) {
     lines.push(`add chain ${table} ${hook} { type filter hook ${hook} priority 0; }`);
-    lines.push(`add rule ${table} ${hook} meta mark ${PASS_MARK} accept`);
+    lines.push(`add rule ${table} ${hook} meta mark ${PASS_MARK_TEXT} accept`);
   }
   for (const [set, type, ip] of [['conns4', 'ipv4_addr', 'ip'], ['conns6', 'ipv6_addr', 'ip6']]) {
     lines.push(`add set ${table} ${set} { type ${type} . inet_service . ${type} . inet_service; }`);
@@ -157,7 +158,7 @@ function iptablesRules(connection: LockedConnection): { v4: boolean; args: strin
   const { v4, local, peer } = onTheWire(connection);
   const rule = (chain: string, from: string, fromPort: number, to: string, toPort: number) => ({
     v4,
-    args: [chain, '-t', 'filter', '--protocol', 'tcp', '-m', 'mark', '!', '--mark', PASS_MARK, '--source', from, '--sport', String(fromPort), '--destination', to, '--dport', String(toPort), '-j', 'DROP'],
+    args: [chain, '-t', 'filter', '--protocol', 'tcp', '-m', 'mark', '!', '--mark', PASS_MARK_TEXT, '--source', from, '--sport', String(fromPort), '--destination', to, '--dport', String(toPort), '-j', 'DROP'],
   });
   return [rule('INPUT', peer, connection.peerPort, local, connection.localPort), rule('OUTPUT', local, connection.localPort, peer, connection.peerPort)];
 }
@@ -166,17 +167,14 @@ function iptablesRules(connection: LockedConnection): { v4: boolean; args: strin
 function onTheWire(connection: LockedConnection): { v4: boolean; local: string; peer: string } {
   let { local, peer } = connection;
   let v4 = connection.family === AF_INET;
-  if (connection.family === AF_INET6 && mapped(peer)) {
+  const peer4 = connection.family === AF_INET6 ? mappedIpv4(peer) : undefined;
+  if (peer4) {
     v4 = true;
-    local = local.subarray(12);
-    peer = peer.subarray(12);
+    local = mappedIpv4(local) ?? local.subarray(12);
+    peer = peer4;
   }
   if (!v4 && connection.family !== AF_INET6) throw new Error(`address family ${connection.family} cannot be locked`);
   return { v4, local: inetAddressText(local), peer: inetAddressText(peer) };
-}
-
-function mapped(address: Uint8Array): boolean {
-  return address.length === 16 && address.subarray(0, 10).every((b) => b === 0) && address[10] === 0xff && address[11] === 0xff;
 }
 
 /** Runs an nft script; throws an Error naming `what` and nft's complaint. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeInetAddress, inetBytes, inetWords } from '../src/inet-address.js';
+import { describeInetAddress, inetAddressText, inetBytes, inetWords, mappedIpv4 } from '../src/inet-address.js';
 
 describe('inet addresses in CRIU images', () => {
   it('are words of the network-order bytes read little-endian, and back', () => {
@@ -17,5 +17,12 @@ describe('inet addresses in CRIU images', () => {
     const doc = Buffer.from('20010db8000000000001000000000001', 'hex');
     expect(describeInetAddress(doc, 8080)).toBe('[2001:db8::1:0:0:1]:8080');
     expect(describeInetAddress(Buffer.from('20010db8000100020003000400050006', 'hex'), 1)).toBe('[2001:db8:1:2:3:4:5:6]:1');
+  });
+
+  it('an IPv4-mapped IPv6 address gives its IPv4 address, any other none', () => {
+    const mapped = Buffer.from('00000000000000000000ffff7f000001', 'hex');
+    expect(inetAddressText(mappedIpv4(mapped)!)).toBe('127.0.0.1');
+    expect(mappedIpv4(Buffer.from('00000000000000000000000000000001', 'hex'))).toBeUndefined();
+    expect(mappedIpv4(Uint8Array.from([127, 0, 0, 1]))).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
 import { RestoreFault } from '@criu-ts/subsystem';
-import { AF_INET, AF_INET6, IPPROTO_TCP, SOL_SOCKET } from '../socket-constants.js';
+import { PASS_MARK } from '../network-lock.js';
+import { AF_INET, AF_INET6, IPPROTO_TCP, SO_MARK, SOL_SOCKET } from '../socket-constants.js';
 import { setSocketInt } from './socket-calls.js';
 
 /** A TCP segment's flags. */
@@ -11,9 +12,6 @@ const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 /** A raw socket of this protocol takes the IP header with the packet (IPv4 and IPv6 alike). */
 const IPPROTO_RAW = 255;
-const SO_MARK = 36;
-/** The network lock lets packets with this mark pass (see network-lock.ts). */
-const PASS_MARK = 0xc114;
 
 /** One end of a connection: its address in network order (4 or 16 bytes) and port. */
 export interface SegmentEnd {

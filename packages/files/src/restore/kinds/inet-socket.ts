@@ -8,7 +8,7 @@ import { setSocketOptions } from '../socket-options.js';
 import type { SegmentEnd } from '../peer-segment.js';
 import { leaveRepair, readTcpStream, restoreConnection } from '../tcp-repair.js';
 import { tcpFins } from '../../tcp-fins.js';
-import { describeInetAddress, inetBytes } from '../../inet-address.js';
+import { describeInetAddress, inetBytes, mappedIpv4 } from '../../inet-address.js';
 import {
   AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
   SOL_SOCKET, SO_REUSEADDR, TCP_CLOSE, TCP_CORK, TCP_ESTABLISHED, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
@@ -104,8 +104,7 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
 
 /** An end of a connection as its segments carry it: an IPv4-mapped IPv6 address is IPv4 on the wire. */
 function segmentEnd(bytes: Uint8Array, port: number): SegmentEnd {
-  const mapped = bytes.length === 16 && bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  return { address: mapped ? bytes.subarray(12) : bytes, port };
+  return { address: mappedIpv4(bytes) ?? bytes, port };
 }
 
 /** TCP_NODELAY, TCP_CORK and the keepalive timing (0: the kernel's default, left as it is). */
