@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
@@ -121,6 +122,26 @@ describe('established TCP connections (--tcp-established)', () => {
     expect(await gone(t.pid)).toBe(true);
     expect(await restoreOrThrow(images)).toBe(t.pid);
     expect(await selfCheck(t, 30_000)).toEqual({ bytes: String(written), intact: '1' });
+  });
+
+  it('a connect in progress (SYN_SENT) comes back connecting, and is made once its packets pass', async () => {
+    const t = await startDetached(bin, ['connecting']);
+    // the packets to the listener are dropped, so the connect stays in SYN_SENT
+    const table = `criu-ts-test-${process.pid}`;
+    execFileSync('nft', ['-f', '-'], { input: `add table inet ${table}\nadd chain inet ${table} input { type filter hook input priority 0; }\nadd rule inet ${table} input tcp dport ${t.info.port} drop\n` });
+    try {
+      writeFileSync(join(t.dir, 'go'), '');
+      const deadline = Date.now() + 5000;
+      while (!existsSync(join(t.dir, 'connecting')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      const images = imagesDir();
+      await dumpOrThrow(t.pid, images, { tcpEstablished: true });
+      expect(await gone(t.pid)).toBe(true);
+      expect(critDecode(images, 'files.img').entries.some((e) => (e.isk as Record<string, unknown> | undefined)?.state === 2)).toBe(true);
+      expect(await restoreOrThrow(images)).toBe(t.pid);
+    } finally {
+      execFileSync('nft', ['delete', 'table', 'inet', table]);
+    }
+    expect(await selfCheck(t, 20_000)).toEqual({ states: '1', made: '1', talk: '1' });
   });
 
   it('a half-closed connection comes back half-closed (FIN_WAIT2 and CLOSE_WAIT) with its unread bytes, and closes', async () => {

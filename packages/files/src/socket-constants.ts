@@ -46,6 +46,7 @@ export const IPV6_V6ONLY = 26;
 
 /** Socket states, as the kernel and CRIU's images name them (a UDP socket is CLOSE or ESTABLISHED). */
 export const TCP_ESTABLISHED = 1;
+export const TCP_SYN_SENT = 2;
 export const TCP_FIN_WAIT1 = 4;
 export const TCP_FIN_WAIT2 = 5;
 export const TCP_CLOSE = 7;

@@ -1,4 +1,4 @@
-import { TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK } from './socket-constants.js';
+import { TCP_CLOSE_WAIT, TCP_CLOSING, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_FIN_WAIT2, TCP_LAST_ACK, TCP_SYN_SENT } from './socket-constants.js';
 
 /**
  * Where the FINs of a half-closed TCP connection are, by its state: the FIN it sent (its send queue's
@@ -33,4 +33,13 @@ const FINS: Record<number, TcpFins> = {
 /** The FINs of a connection in `state`, or undefined for a state a connection cannot be dumped in. */
 export function tcpFins(state: number): TcpFins | undefined {
   return FINS[state];
+}
+
+/**
+ * Whether a TCP socket in `state` is a connection criu-ts dumps and restores: established,
+ * half-closed, or being connected (SYN_SENT: its connect is made again, with the same first
+ * sequence number).
+ */
+export function isTcpConnection(state: number): boolean {
+  return FINS[state] !== undefined || state === TCP_SYN_SENT;
 }

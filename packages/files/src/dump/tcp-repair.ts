@@ -68,7 +68,7 @@ export class TcpRepair {
     // the connection is read once it is quiet, and again if it moved while it was read
     for (let attempt = 0; attempt < 20; attempt++) {
       const before = waitQuiet(s);
-      const stream = readStream(s, set, get, count, tcpFins(state)!.sent);
+      const stream = readStream(s, set, get, count, tcpFins(state)?.sent ?? false);
       if (stream && queueState(s) === before) {
         this.marks.push({ s, pid, what, queues: before });
         this.streams.push({ name: `tcp-stream-${ino.toString(16)}.img`, entry: stream });

@@ -1,5 +1,4 @@
-import { addressOf, hostArch, kbuf, keepAlive, sys } from '@criu-ts/ptrace';
-import { refuse } from '@criu-ts/subsystem';
+import { align, sockDiagDump } from './sock-diag.js';
 
 /**
  * Every AF_UNIX socket of this network namespace as the kernel's sock_diag reports it (one
@@ -26,16 +25,7 @@ export interface UnixSocketInfo {
   readonly fileIno: number;
 }
 
-const AF_NETLINK = 16;
 const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-const SOCK_CLOEXEC = 0o2000000;
-const NETLINK_SOCK_DIAG = 4;
-const SOCK_DIAG_BY_FAMILY = 20;
-const NLM_F_REQUEST = 1;
-const NLM_F_DUMP = 0x300;
-const NLMSG_ERROR = 2;
-const NLMSG_DONE = 3;
 const UDIAG_SHOW_NAME = 0x1;
 const UDIAG_SHOW_VFS = 0x2;
 const UDIAG_SHOW_PEER = 0x4;
@@ -47,46 +37,21 @@ const UNIX_DIAG_PEER = 2;
 const UNIX_DIAG_ICONS = 3;
 const UNIX_DIAG_RQLEN = 4;
 const UNIX_DIAG_SHUTDOWN = 6;
-const NLMSG_HEADER = 16;
 const UNIX_DIAG_MSG = 16;
 
 /** Asks the kernel for every unix socket; `step` names the dump step in a refusal. */
 export function unixSockets(step: string): Map<number, UnixSocketInfo> {
-  const nr = hostArch().syscalls;
-  const sock = sys(nr.socket, AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  if (sock < 0) return refuse(step, undefined, `cannot open a sock_diag netlink socket: errno ${-sock}`);
-  try {
-    // struct nlmsghdr, then struct unix_diag_req: family, protocol, pad, states, ino, show, cookie
-    const request = kbuf(NLMSG_HEADER + 24);
-    request.writeUInt32LE(request.length, 0);
-    request.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
-    request.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-    request.writeUInt32LE(1, 8);
-    request.writeUInt8(AF_UNIX, NLMSG_HEADER);
-    request.writeUInt32LE(0xffffffff, NLMSG_HEADER + 4);
-    request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN, NLMSG_HEADER + 12);
-    const sent = sys(nr.sendto, sock, addressOf(request), request.length, 0, 0, 0);
-    keepAlive(request);
-    if (sent < 0) return refuse(step, undefined, `cannot ask sock_diag for the unix sockets: errno ${-sent}`);
-    const sockets = new Map<number, UnixSocketInfo>();
-    const buffer = kbuf(1 << 16);
-    for (;;) {
-      const n = sys(nr.recvfrom, sock, addressOf(buffer), buffer.length, 0, 0, 0);
-      if (n < 0) return refuse(step, undefined, `cannot read sock_diag's answer: errno ${-n}`);
-      for (let at = 0; at + NLMSG_HEADER <= n; ) {
-        const length = buffer.readUInt32LE(at);
-        const type = buffer.readUInt16LE(at + 4);
-        if (type === NLMSG_DONE) return sockets;
-        if (type === NLMSG_ERROR) return refuse(step, undefined, `sock_diag refused the unix socket dump: errno ${-buffer.readInt32LE(at + NLMSG_HEADER)}`);
-        if (length < NLMSG_HEADER + UNIX_DIAG_MSG || at + length > n) return refuse(step, undefined, 'sock_diag answered a malformed message');
-        const info = parseMessage(buffer.subarray(at + NLMSG_HEADER, at + length));
-        sockets.set(info.ino, info);
-        at += align(length);
-      }
-    }
-  } finally {
-    sys(nr.close, sock);
+  // struct unix_diag_req: family, protocol, pad, states, ino, show, cookie
+  const request = Buffer.alloc(24);
+  request.writeUInt8(AF_UNIX, 0);
+  request.writeUInt32LE(0xffffffff, 4);
+  request.writeUInt32LE(UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN, 12);
+  const sockets = new Map<number, UnixSocketInfo>();
+  for (const message of sockDiagDump(step, 'unix sockets', request, UNIX_DIAG_MSG)) {
+    const info = parseMessage(message);
+    sockets.set(info.ino, info);
   }
+  return sockets;
 }
 
 /** struct unix_diag_msg (family, type, state, pad, ino, cookie) and its attributes. */
@@ -113,4 +78,3 @@ function parseMessage(msg: Buffer): UnixSocketInfo {
   return { ino: msg.readUInt32LE(4), type: msg.readUInt8(1), state: msg.readUInt8(2), name, peer, pending, shutdown, wqueue, fileIno };
 }
 
-const align = (n: number) => (n + 3) & ~3;

@@ -3,19 +3,19 @@ import type { RestorePlan } from '@criu-ts/subsystem';
 import { inetBytes } from '../inet-address.js';
 import { type LockedConnection, NETWORK_LOCK_METHODS, unlockRestored } from '../network-lock.js';
 import { IPPROTO_TCP } from '../socket-constants.js';
-import { tcpFins } from '../tcp-fins.js';
+import { isTcpConnection } from '../tcp-fins.js';
 
 /**
  * Removes the network lock the dump left for its TCP connections (see NetworkLock), once
  * they are restored: the method and run id come from inventory.img (images without the field were
- * locked with iptables, CRIU's default). What failed, if anything; images without established or
- * half-closed connections had no lock.
+ * locked with iptables, CRIU's default). What failed, if anything; images without TCP connections
+ * had no lock.
  */
 export function unlockRestoredConnections(plan: RestorePlan): string[] {
   const connections: LockedConnection[] = [];
   for (const file of plan.files.values()) {
     const isk = file.isk as MessageValue | undefined;
-    if (!isk || Number(isk.proto) !== IPPROTO_TCP || !tcpFins(Number(isk.state))) continue;
+    if (!isk || Number(isk.proto) !== IPPROTO_TCP || !isTcpConnection(Number(isk.state))) continue;
     connections.push({
       family: Number(isk.family),
       local: inetBytes((isk.src_addr as number[]).map(Number)),

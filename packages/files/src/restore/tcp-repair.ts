@@ -54,11 +54,7 @@ export function restoreConnection(fd: number, stream: TcpStream, ends: Connectio
   const fins = tcpFins(ends.state);
   if (!fins) throw new RestoreFault('files', `${what} is in TCP state ${ends.state}: only established and half-closed connections can be restored`);
   const set = (option: number, value: number) => setSocketInt(fd, IPPROTO_TCP, option, value, what);
-  try {
-    set(TCP_REPAIR, 1);
-  } catch (error) {
-    throw new RestoreFault('files', `${(error as Error).message} (TCP repair needs CAP_NET_ADMIN)`);
-  }
+  enterRepair(fd, what);
   // a FIN takes a sequence number: each is left out here and made again below
   const received = (Number(e.inq_seq) - (fins.received ? 1 : 0)) >>> 0;
   const written = (Number(e.outq_seq) - (fins.sent ? 1 : 0)) >>> 0;
@@ -113,6 +109,40 @@ export function restoreConnection(fd: number, stream: TcpStream, ends: Connectio
   if (fins.sentLast) shutdownInRepair(fd, false, what);
   if (fins.sentAcked) fromPeer(received, (written + 1) >>> 0, TCP_ACK);
   if (fins.sent || fins.received) awaitState(fd, ends.state, what);
+}
+
+/**
+ * Makes our TCP socket `fd` the dumped connect in progress (SYN_SENT) again: in repair mode its
+ * first sequence number (the SYN's, so that the peer's answer to the dumped SYN fits) and its
+ * address, then out of repair mode a connect that does not wait (the SYN goes out again, or once the
+ * network lock is removed, on the kernel's retry).
+ */
+export function restoreConnecting(fd: number, stream: TcpStream, ends: ConnectionEnds, what: string): void {
+  const e = stream.entry;
+  const set = (option: number, value: number) => setSocketInt(fd, IPPROTO_TCP, option, value, what);
+  enterRepair(fd, what);
+  set(TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+  set(TCP_QUEUE_SEQ, (Number(e.outq_seq) - stream.outq.length - 1) >>> 0);
+  set(TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+  callWithAddress(hostArch().syscalls.bind, fd, ends.local, `bind ${what}`);
+  set(TCP_REPAIR, 0);
+  const nr = hostArch().syscalls;
+  const flags = sys(nr.fcntl, fd, F_GETFL, 0);
+  sys(nr.fcntl, fd, F_SETFL, flags | O_NONBLOCK);
+  const buffer = kbuf(ends.peer.length);
+  buffer.set(ends.peer);
+  const r = sys(nr.connect, fd, addressOf(buffer), buffer.length);
+  keepAlive(buffer);
+  sys(nr.fcntl, fd, F_SETFL, flags);
+  if (r < 0 && r !== -EINPROGRESS) throw new RestoreFault('files', `cannot connect ${what} again: errno ${-r}`);
+}
+
+function enterRepair(fd: number, what: string): void {
+  try {
+    setSocketInt(fd, IPPROTO_TCP, TCP_REPAIR, 1, what);
+  } catch (error) {
+    throw new RestoreFault('files', `${(error as Error).message} (TCP repair needs CAP_NET_ADMIN)`);
+  }
 }
 
 /**
@@ -195,3 +225,7 @@ function sendAll(fd: number, data: Uint8Array, what: string): void {
 }
 
 const ENOMEM = 12;
+const EINPROGRESS = 115;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;

@@ -18,6 +18,10 @@
  * With "full": a connection whose client wrote a counted pattern until its send buffer was full, the
  * server reading none of it (megabytes queued at both ends); once DIR/check appears the server reads
  * it all and DIR/result says whether every byte came in order ("bytes=N\nintact=1").
+ * With "connecting": writes "pid=P" and its listener's "port=N" to DIR/info, and once DIR/go appears
+ * (the test drops the packets to that port meanwhile) connects to it without waiting (SYN_SENT) and
+ * writes DIR/connecting; once DIR/check appears it waits for the connection to be made, accepts it,
+ * and both ends exchange a greeting ("states=1\nmade=1\ntalk=1").
  * With "halfclosed": a connection whose client sent "to-server" and shut its side (FIN_WAIT2) while
  * the server, which has not read it (CLOSE_WAIT), sent "to-client"; once DIR/check appears both
  * check their states, read what the other sent and the end of the client's side, the server sends
@@ -160,6 +164,31 @@ static int full(int listener)
 	return 0;
 }
 
+static int connecting(int listener)
+{
+	char info[64];
+	snprintf(info, sizeof(info), "pid=%d\nport=%d\n", getpid(), port_of(listener));
+	put("info", info);
+	wait_for("go");
+	int client = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	connect(client, (struct sockaddr *)&a, sizeof(a));
+	put("connecting", "");
+	wait_for("check");
+	int states = tcp_state(client) == TCP_SYN_SENT;
+	struct pollfd p = { .fd = client, .events = POLLOUT };
+	int error = -1;
+	socklen_t len = sizeof(error);
+	int made = poll(&p, 1, 10000) == 1 && getsockopt(client, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error == 0;
+	int server = made ? accept(listener, NULL, NULL) : -1;
+	int talk = server >= 0 && write(client, "hi", 2) == 2 && reads(server, "hi") && write(server, "ho", 2) == 2 && reads(client, "ho");
+	char result[64];
+	snprintf(result, sizeof(result), "states=%d\nmade=%d\ntalk=%d\n", states, made, talk);
+	put("result", result);
+	for (;;) pause();
+	return 0;
+}
+
 static int halfclosed(int listener)
 {
 	int client = socket(AF_INET, SOCK_STREAM, 0);
@@ -209,6 +238,7 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[2], "echo") == 0) return echo(tcp4);
 	if (argc > 2 && strcmp(argv[2], "halfclosed") == 0) return halfclosed(tcp4);
 	if (argc > 2 && strcmp(argv[2], "full") == 0) return full(tcp4);
+	if (argc > 2 && strcmp(argv[2], "connecting") == 0) return connecting(tcp4);
 	if (argc > 2 && strcmp(argv[2], "established") == 0) {
 		int client = socket(AF_INET, SOCK_STREAM, 0);
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(tcp4)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };

@@ -12,12 +12,13 @@ import { withStolenFd } from '../stolen-fd.js';
 import { TcpRepair } from '../tcp-repair.js';
 import { describeInetAddress, inetWords } from '../../inet-address.js';
 import { NetworkLock } from '../../network-lock.js';
-import { tcpFins } from '../../tcp-fins.js';
+import { isTcpConnection } from '../../tcp-fins.js';
+import { synSentPeers } from '../inet-diag.js';
 import { getSocketOption, socketIoctl } from '../socket-calls.js';
 import {
   AF_INET, AF_INET6, FIONREAD, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
   SOL_SOCKET, SO_DOMAIN, SO_PROTOCOL, SO_TYPE, TCP_CLOSE, TCP_CORK, TCP_ESTABLISHED, TCP_INFO, TCP_KEEPCNT,
-  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_LISTEN, TCP_NODELAY, TIOCOUTQ,
+  TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_LISTEN, TCP_NODELAY, TCP_SYN_SENT, TIOCOUTQ,
 } from '../../socket-constants.js';
 
 const ENOTCONN = 107;
@@ -98,7 +99,7 @@ export function inetSockets(options: FilesDumpOptions = {}): FdDumper {
       };
       if (socket.family === AF_INET6) isk.v6only = socket.v6only;
       if (socket.tcpOpts) isk.tcp_opts = socket.tcpOpts;
-      if (socket.proto === IPPROTO_TCP && tcpFins(socket.state)) {
+      if (socket.proto === IPPROTO_TCP && isTcpConnection(socket.state)) {
         const connection = { family: socket.family, local: socket.local.address, localPort: socket.local.port, peer: socket.peer!.address, peerPort: socket.peer!.port };
         repair.read(fd.pid, fd.fd, Number(isk.ino), connection, socket.state);
       }
@@ -121,11 +122,13 @@ function readInetSocket(local: number, fd: OpenFd): InetSocket | undefined {
   const udp = type === SOCK_DGRAM && proto === IPPROTO_UDP;
   if (!tcp && !udp) refuse('fds', fd.pid, `${what} of type ${type} and protocol ${proto}: only TCP and UDP sockets can be dumped yet`);
   const name = sockName(local, 'getsockname', family, fd)!;
-  const peer = sockName(local, 'getpeername', family, fd);
+  let peer = sockName(local, 'getpeername', family, fd);
   // tcp_info: state (byte 0); for a listener, tcpi_unacked (offset 24) counts the connections
   // waiting to be accepted and tcpi_sacked (offset 28) is its backlog
   const info = tcp ? getOption(local, IPPROTO_TCP, TCP_INFO, 104, fd) : undefined;
   const state = info ? info[0] : peer ? TCP_ESTABLISHED : TCP_CLOSE;
+  // a connect in progress has no peer for getpeername yet: sock_diag knows it
+  if (state === TCP_SYN_SENT) peer = synSentPeers('fds', family).get(Number(/\d+/.exec(fd.target)![0]));
   const listening = state === TCP_LISTEN;
   return {
     family,
@@ -161,7 +164,7 @@ function checkDumpable(socket: InetSocket, fd: OpenFd, established: boolean): vo
   if (socket.proto === IPPROTO_TCP && socket.state !== TCP_LISTEN && socket.state !== TCP_CLOSE) {
     const to = socket.peer ? ` connected to ${at(socket.peer)}` : '';
     const state = TCP_STATE_NAMES[socket.state] ?? socket.state;
-    if (!tcpFins(socket.state) || !socket.peer) refuse('fds', fd.pid, `${what}${to} (${state}): only established and half-closed TCP connections can be dumped yet`);
+    if (!isTcpConnection(socket.state) || !socket.peer) refuse('fds', fd.pid, `${what}${to} (${state}): only established, half-closed and connecting TCP connections can be dumped yet`);
     if (!established) refuse('fds', fd.pid, `${what}${to} (${state}): an established TCP connection is dumped only with --tcp-established`);
     return;
   }

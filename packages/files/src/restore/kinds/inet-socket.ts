@@ -6,12 +6,12 @@ import { restoreFown } from '../fown.js';
 import { callWithAddress, setSocketInt } from '../socket-calls.js';
 import { setSocketOptions } from '../socket-options.js';
 import type { SegmentEnd } from '../peer-segment.js';
-import { leaveRepair, readTcpStream, restoreConnection } from '../tcp-repair.js';
-import { tcpFins } from '../../tcp-fins.js';
+import { leaveRepair, readTcpStream, restoreConnecting, restoreConnection } from '../tcp-repair.js';
+import { isTcpConnection } from '../../tcp-fins.js';
 import { describeInetAddress, inetBytes, mappedIpv4 } from '../../inet-address.js';
 import {
   AF_INET, AF_INET6, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_V6ONLY, SOCK_DGRAM, SOCK_STREAM,
-  SOL_SOCKET, SO_REUSEADDR, TCP_CLOSE, TCP_CORK, TCP_ESTABLISHED, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
+  SOL_SOCKET, SO_REUSEADDR, TCP_CLOSE, TCP_CORK, TCP_ESTABLISHED, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_SYN_SENT,
   TCP_LISTEN, TCP_NODELAY,
 } from '../../socket-constants.js';
 
@@ -59,9 +59,9 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
   if ((family !== AF_INET && family !== AF_INET6) || (!tcp && !udp)) {
     throw new RestoreFault('files', `inet socket ${isk.ino} of family ${family}, type ${type}, protocol ${proto}: only TCP and UDP sockets can be restored yet`);
   }
-  const connection = tcp && tcpFins(state) !== undefined;
+  const connection = tcp && isTcpConnection(state);
   if (tcp ? !connection && state !== TCP_LISTEN && state !== TCP_CLOSE : state !== TCP_CLOSE && state !== TCP_ESTABLISHED) {
-    throw new RestoreFault('files', `${what} is in state ${state}: only established and half-closed TCP connections can be restored yet`);
+    throw new RestoreFault('files', `${what} is in state ${state}: only established, half-closed and connecting TCP connections can be restored yet`);
   }
   // a connection's image is read before anything is made: a missing or bad one makes nothing
   const stream = connection ? readTcpStream(plan.imagesDir, Number(isk.ino), what) : undefined;
@@ -76,10 +76,13 @@ function openInet(isk: MessageValue, plan: RestorePlan, repaired: { fd: number; 
       const peer = address(family, isk.dst_addr, Number(isk.dst_port));
       const named = `${what} connected to ${peer.text}`;
       const ends = { state, local: local.sockaddr, peer: peer.sockaddr, localEnd: segmentEnd(local.bytes, local.port), peerEnd: segmentEnd(peer.bytes, peer.port) };
-      restoreConnection(fd, stream, ends, named);
-      const copy = sys(nr.fcntl, fd, F_DUPFD_CLOEXEC, 0);
-      if (copy < 0) throw new RestoreFault('files', `cannot keep a copy of ${named}: errno ${-copy}`);
-      repaired.push({ fd: copy, reuseaddr: Boolean(opts.reuseaddr), what: named });
+      if (state === TCP_SYN_SENT) restoreConnecting(fd, stream, ends, named);
+      else {
+        restoreConnection(fd, stream, ends, named);
+        const copy = sys(nr.fcntl, fd, F_DUPFD_CLOEXEC, 0);
+        if (copy < 0) throw new RestoreFault('files', `cannot keep a copy of ${named}: errno ${-copy}`);
+        repaired.push({ fd: copy, reuseaddr: Boolean(opts.reuseaddr), what: named });
+      }
     } else if (local.port !== 0 || local.bytes.some((byte) => byte !== 0)) {
       setSocketInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, what);
       callWithAddress(nr.bind, fd, local.sockaddr, `bind ${what}`);
