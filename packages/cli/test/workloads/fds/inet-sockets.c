@@ -60,6 +60,15 @@ static int tcp4_listener(void)
 	return fd;
 }
 
+/* A TCP client on 127.0.0.1 connecting to `listener` (`flags`: SOCK_NONBLOCK for a connect that does not wait). */
+static int connect_to(int listener, int flags)
+{
+	int client = socket(AF_INET, SOCK_STREAM | flags, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	connect(client, (struct sockaddr *)&a, sizeof(a));
+	return client;
+}
+
 static int int_option(int fd, int level, int option)
 {
 	int value = -1;
@@ -85,9 +94,7 @@ static int reads(int fd, const char *text)
 
 static int connection(int listener)
 {
-	int client = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	connect(client, (struct sockaddr *)&a, sizeof(a));
+	int client = connect_to(listener, 0);
 	int server = accept(listener, NULL, NULL);
 	write(client, "to-server", 9);
 	write(server, "to-client", 9);
@@ -125,9 +132,7 @@ static int ends(int fd)
 
 static int full(int listener)
 {
-	int client = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	connect(client, (struct sockaddr *)&a, sizeof(a));
+	int client = connect_to(listener, 0);
 	int server = accept(listener, NULL, NULL);
 	fcntl(client, F_SETFL, O_NONBLOCK);
 	unsigned char block[4096];
@@ -170,9 +175,7 @@ static int connecting(int listener)
 	snprintf(info, sizeof(info), "pid=%d\nport=%d\n", getpid(), port_of(listener));
 	put("info", info);
 	wait_for("go");
-	int client = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	connect(client, (struct sockaddr *)&a, sizeof(a));
+	int client = connect_to(listener, SOCK_NONBLOCK);
 	put("connecting", "");
 	wait_for("check");
 	int states = tcp_state(client) == TCP_SYN_SENT;
@@ -191,9 +194,7 @@ static int connecting(int listener)
 
 static int halfclosed(int listener)
 {
-	int client = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(listener)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	connect(client, (struct sockaddr *)&a, sizeof(a));
+	int client = connect_to(listener, 0);
 	int server = accept(listener, NULL, NULL);
 	write(client, "to-server", 9);
 	shutdown(client, SHUT_WR);
@@ -240,9 +241,7 @@ int main(int argc, char **argv)
 	if (argc > 2 && strcmp(argv[2], "full") == 0) return full(tcp4);
 	if (argc > 2 && strcmp(argv[2], "connecting") == 0) return connecting(tcp4);
 	if (argc > 2 && strcmp(argv[2], "established") == 0) {
-		int client = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port_of(tcp4)), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		connect(client, (struct sockaddr *)&a, sizeof(a));
+		connect_to(tcp4, 0); /* the client stays open, unused */
 		int accepted = accept(tcp4, NULL, NULL);
 		char info[64];
 		snprintf(info, sizeof(info), "pid=%d\nfd=%d\n", getpid(), accepted);
